@@ -1,0 +1,41 @@
+"""Writing the access log: every read of personal data, by anyone, through any channel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .models import AccessLog, Channel, User
+
+
+def client_ip(request: Any) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def log_access(
+    *,
+    user: User | None,
+    channel: Channel | str,
+    action: str,
+    folios: Iterable[str] = ("",),
+    purpose: str = "",
+    ip: str | None = None,
+) -> None:
+    """Append one entry per folio. Call it inside the transaction of the read or write."""
+    institution = getattr(user, "institution", None)
+    AccessLog.objects.bulk_create(
+        AccessLog(
+            user=user,
+            username=getattr(user, "username", "") or "",
+            role=getattr(user, "role", "") or "",
+            institution_code=institution.code if institution else "",
+            channel=channel,
+            action=action,
+            folio=folio,
+            purpose=purpose[:300],
+            ip=ip,
+        )
+        for folio in folios
+    )

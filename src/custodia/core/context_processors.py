@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from . import access
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "nav_can_register": access.can_register_detention(user),  # type: ignore[arg-type]
+        "nav_can_read": access.can_read_detentions(user),  # type: ignore[arg-type]
+        "nav_can_admin": access.can_administer(user),  # type: ignore[arg-type]
+    }

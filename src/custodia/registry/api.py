@@ -1,0 +1,155 @@
+"""The registry's endpoints (API.md, "Detentions"). Thin: parse, call a service or query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja.errors import HttpError
+from pydantic import AwareDatetime, Field
+
+from custodia.core.accesslog import client_ip
+from custodia.core.api_auth import TokenAuth
+from custodia.core.idempotency import run_idempotent
+from custodia.core.models import Channel, User
+
+from . import queries, rules
+from .folio import InvalidFolio, normalize
+from .models import Status
+from .schemas import DetentionIn, FindingOut, RuleOut
+from .services import detention_register
+
+router = Router(tags=["Detenciones"])
+auth = TokenAuth()
+
+
+def _user(request: HttpRequest) -> User:
+    user: User = request.auth  # type: ignore[attr-defined]
+    return user
+
+
+class ErrorsOut(Schema):
+    errors: list[FindingOut]
+
+
+class DetentionListFilters(Schema):
+    state: str | None = Field(default=None, max_length=2, description="Clave INEGI de la entidad")
+    institution: str | None = Field(default=None, max_length=40)
+    status: Status | None = None
+    from_: AwareDatetime | None = Field(default=None, alias="from")
+    to: AwareDatetime | None = None
+    cursor: str | None = Field(default=None, max_length=200)
+
+
+class DetentionPage(Schema):
+    results: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+_ERRORS = {400: ErrorsOut, 401: ErrorsOut, 403: ErrorsOut, 404: ErrorsOut, 409: ErrorsOut,
+           413: ErrorsOut, 422: ErrorsOut}
+
+
+@router.post(
+    "/detentions",
+    auth=auth,
+    response={201: dict[str, Any], **_ERRORS},
+    summary="Registrar una detención",
+)
+def register_detention(request: HttpRequest, payload: DetentionIn) -> tuple[int, Any]:
+    user = _user(request)
+
+    def write() -> tuple[int, Any]:
+        registration = detention_register(
+            actor=user, data=payload, channel=Channel.API, ip=client_ip(request)
+        )
+        detention = queries.get_detention(
+            user, registration.detention.folio, channel=Channel.API, ip=client_ip(request)
+        )
+        body = queries.detention_as_dict(detention)
+        body["warnings"] = [w.as_dict() for w in registration.warnings]
+        return 201, body
+
+    return run_idempotent(request, user, write)
+
+
+@router.get(
+    "/detentions",
+    auth=auth,
+    response={200: DetentionPage, **_ERRORS},
+    summary="Listar las detenciones visibles",
+)
+def list_detentions(request: HttpRequest, filters: Query[DetentionListFilters]) -> Any:
+    try:
+        page = queries.list_detentions(
+            _user(request),
+            queries.ListFilters(
+                state=filters.state,
+                institution=filters.institution,
+                status=filters.status,
+                detained_from=filters.from_,
+                detained_to=filters.to,
+            ),
+            channel=Channel.API,
+            cursor=filters.cursor,
+            ip=client_ip(request),
+        )
+    except ValueError as error:
+        raise HttpError(400, "El cursor no es válido.") from error
+    return {
+        "results": [queries.detention_summary(d) for d in page.items],
+        "next_cursor": page.next_cursor,
+    }
+
+
+def _folio(text: str) -> str:
+    try:
+        return normalize(text)
+    except InvalidFolio as error:
+        raise queries.DetentionNotFound(str(error)) from error
+
+
+@router.get(
+    "/detentions/{folio}",
+    auth=auth,
+    response={200: dict[str, Any], **_ERRORS},
+    summary="Consultar una detención",
+)
+def get_detention(request: HttpRequest, folio: str) -> Any:
+    detention = queries.get_detention(
+        _user(request), _folio(folio), channel=Channel.API, ip=client_ip(request)
+    )
+    return queries.detention_as_dict(detention)
+
+
+@router.get(
+    "/detentions/{folio}/events",
+    auth=auth,
+    response={200: dict[str, Any], **_ERRORS},
+    summary="Historial de movimientos",
+)
+def list_events(request: HttpRequest, folio: str) -> Any:
+    detention = queries.get_detention(
+        _user(request), _folio(folio), channel=Channel.API, ip=client_ip(request)
+    )
+    return {
+        "folio": detention.folio,
+        "events": [queries.event_as_dict(e) for e in detention.events.all()],
+    }
+
+
+@router.get("/rules", response=list[RuleOut], summary="Catálogo de reglas de validación",
+            tags=["Reglas"])
+def list_rules(request: HttpRequest) -> Any:
+    return [
+        {
+            "code": r.code,
+            "severity": r.severity.value,
+            "field": r.field,
+            "title": r.title,
+            "message": r.message,
+            "basis": r.basis,
+        }
+        for r in rules.catalog()
+    ]

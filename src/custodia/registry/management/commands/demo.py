@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from custodia.registry import demo
+from custodia.registry.models import Detention
+
+
+class Command(BaseCommand):
+    help = (
+        "Datos de demostración: instituciones en varios estados, un usuario por rol y "
+        "detenciones sintéticas."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--detentions", type=int, default=300, help="Detenciones sintéticas (300)"
+        )
+        parser.add_argument("--seed", type=int, default=2020, help="Semilla (2020)")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Agregar detenciones aunque la base ya tenga algunas",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        count = options["detentions"]
+        if not 0 <= count <= 1_000_000:
+            raise CommandError("--detentions debe estar entre 0 y 1 000 000.")
+        call_command("migrate", interactive=False, verbosity=0)
+        institutions = demo.ensure_institutions()
+        users = demo.ensure_users(institutions)
+        existing = Detention.objects.count()
+        if existing and not options["force"]:
+            self.stdout.write(
+                f"La base ya tiene {existing} detenciones; no se agregan más (use --force)."
+            )
+        elif count:
+            with tqdm(total=count, desc="Detenciones", unit="det", disable=None) as bar:
+                registered, rejected = demo.load_detentions(
+                    count, options["seed"], progress=lambda _: bar.update(1)
+                )
+            self.stdout.write(f"Detenciones registradas: {registered} (rechazadas: {rejected}).")
+        self.stdout.write("")
+        self.stdout.write("Usuarios de demostración (usuario / contraseña · rol · institución):")
+        for user in users:
+            self.stdout.write(
+                f"  {user.username:<18} {user.password:<22} {user.role:<17} {user.institution}"
+            )
+        self.stdout.write("Entre en http://127.0.0.1:8000/entrar/ · API: /api/v1/docs")

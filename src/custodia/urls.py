@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from custodia.api import api
+
+admin.site.site_header = "Custodia · Administración"
+admin.site.site_title = "Custodia"
+admin.site.index_title = "Catálogos, instituciones y usuarios"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("", include("custodia.core.urls")),
+    path("", include("custodia.registry.urls")),
+]
