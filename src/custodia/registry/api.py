@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
+from ninja import Status as Reply
 from ninja.errors import HttpError
 from pydantic import AwareDatetime, Field
 
@@ -57,7 +58,7 @@ _ERRORS = {400: ErrorsOut, 401: ErrorsOut, 403: ErrorsOut, 404: ErrorsOut, 409: 
     response={201: dict[str, Any], **_ERRORS},
     summary="Registrar una detención",
 )
-def register_detention(request: HttpRequest, payload: DetentionIn) -> tuple[int, Any]:
+def register_detention(request: HttpRequest, payload: DetentionIn) -> Reply[Any]:
     user = _user(request)
 
     def write() -> tuple[int, Any]:
@@ -71,7 +72,8 @@ def register_detention(request: HttpRequest, payload: DetentionIn) -> tuple[int,
         body["warnings"] = [w.as_dict() for w in registration.warnings]
         return 201, body
 
-    return run_idempotent(request, user, write)
+    status, body = run_idempotent(request, user, write)
+    return Reply(status, body)
 
 
 @router.get(

@@ -80,18 +80,21 @@ DEMO_USERS = (
     DemoUser("admin", "admin-demo-2020", Role.ADMIN, "st-cnssp"),
 )
 
-REASONS = (
+CRIMINAL_REASONS = (
     "robo a transeúnte",
     "robo de vehículo",
     "lesiones",
     "portación de arma prohibida",
-    "posesión de narcóticos",
+    "posesión de narcóticos con fines de venta",
     "violencia familiar",
     "daño en propiedad ajena",
+)
+WARRANT_REASONS = ("orden de aprehensión por homicidio", "orden de aprehensión por extorsión")
+ADMINISTRATIVE_REASONS = (
     "alterar el orden público",
     "ingerir bebidas alcohólicas en la vía pública",
-    "orden de aprehensión vigente por homicidio",
     "conducir en estado de ebriedad",
+    "orinar en la vía pública",
 )
 RANKS = ("policía", "policía tercero", "policía segundo", "policía primero", "suboficial")
 
@@ -179,7 +182,9 @@ def synthetic_capture(
     state = municipality.state_id
     zone = ZoneInfo(municipality.effective_timezone)
     registered_at = now - timedelta(minutes=rnd.randint(10, 90 * 24 * 60))
-    detained_at = (registered_at - _registration_delay(rnd)).astimezone(zone)
+    detained_at = (registered_at - _registration_delay(rnd)).astimezone(zone).replace(
+        second=0, microsecond=0
+    )
     sex = "male" if rnd.random() < 0.87 else "female"
     given = fake.first_name_male() if sex == "male" else fake.first_name_female()
     first, second = fake.last_name(), fake.last_name()
@@ -226,7 +231,13 @@ def synthetic_capture(
         "detained_at": detained_at.isoformat(),
         "place": place,
         "arrest_basis": basis,
-        "reason": rnd.choice(REASONS[-3:] if administrative else REASONS[:-3]),
+        "reason": rnd.choice(
+            ADMINISTRATIVE_REASONS
+            if administrative
+            else WARRANT_REASONS
+            if basis == "warrant"
+            else CRIMINAL_REASONS
+        ),
         "officers": [
             {"name": fake.name(), "rank": rnd.choice(RANKS), "unit": f"Sector {rnd.randint(1, 9)}"}
             for _ in range(rnd.randint(1, 3))

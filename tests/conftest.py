@@ -1,0 +1,141 @@
+"""Shared fixtures. The suite runs on SQLite by default and on PostgreSQL when DATABASE_URL
+points at a server (``make test`` does both when CUSTODIA_TEST_POSTGRES is set)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+os.environ.setdefault("CUSTODIA_RATE_LIMITS", "off")
+
+from custodia.core.models import ApiToken, Institution, InstitutionKind, Role, User  # noqa: E402
+
+K = InstitutionKind
+
+
+@pytest.fixture
+def institutions(db: Any) -> dict[str, Institution]:
+    specs = [
+        ("ssc-tlax", "Secretaría de Seguridad Ciudadana de Tlaxcala", K.POLICE_STATE, "29"),
+        ("pm-apizaco", "Policía Municipal de Apizaco", K.POLICE_MUNICIPAL, "29"),
+        ("fgje-tlax", "Fiscalía General de Justicia del Estado de Tlaxcala", K.PUBLIC_PROSECUTOR,
+         "29"),
+        ("jc-tlaxcala", "Juzgado Cívico de Tlaxcala", K.CIVIC_JUDGE, "29"),
+        ("ja-tlax", "Justicia para Adolescentes de Tlaxcala", K.ADOLESCENT_JUSTICE, "29"),
+        ("sspe-chih", "Secretaría de Seguridad Pública de Chihuahua", K.POLICE_STATE, "08"),
+        ("fge-chih", "Fiscalía General del Estado de Chihuahua", K.PUBLIC_PROSECUTOR, "08"),
+        ("st-cnssp", "Secretaría Técnica de la CNSSP", K.SECRETARIAT, "09"),
+        ("cndh", "Comisión Nacional de los Derechos Humanos", K.HUMAN_RIGHTS, "09"),
+    ]
+    return {
+        code: Institution.objects.create(code=code, name=name, kind=kind, state_id=state)
+        for code, name, kind, state in specs
+    }
+
+
+@pytest.fixture
+def make_user(institutions: dict[str, Institution]) -> Callable[..., User]:
+    counter = iter(range(1, 10_000))
+
+    def make(role: str = Role.CAPTURE, institution: str = "ssc-tlax", **extra: Any) -> User:
+        user = User.objects.create_user(
+            username=f"{role}-{institution}-{next(counter)}",
+            password="contraseña-de-prueba-123",
+            role=role,
+            institution=institutions[institution],
+            **extra,
+        )
+        return user
+
+    return make
+
+
+@pytest.fixture
+def officer(make_user: Callable[..., User]) -> User:
+    return make_user(Role.CAPTURE, "ssc-tlax")
+
+
+def client_for(user: User) -> Client:
+    """An API client that sends the user's bearer token."""
+    _, raw = ApiToken.issue(user, name="pruebas")
+    return Client(headers={"Authorization": f"Bearer {raw}"})
+
+
+@pytest.fixture
+def api(officer: User) -> Client:
+    return client_for(officer)
+
+
+BIRTH_DATE = date(1986, 2, 11)
+# Valid check digit for Juan Carlos Hernández López, man, born 1986-02-11 in Tlaxcala.
+CURP = "HELJ860211HTLRPN09"
+
+
+def age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def capture(**overrides: Any) -> dict[str, Any]:
+    """A valid capture, as API.md shows it, detained 20 minutes ago in Tlaxcala."""
+    detained = (timezone.now() - timedelta(minutes=20)).astimezone(
+        timezone.get_fixed_timezone(-360)
+    )
+    body: dict[str, Any] = {
+        "person": {
+            "given_names": "Juan Carlos",
+            "first_surname": "Hernández",
+            "second_surname": "López",
+            "alias": "El Güero",
+            "sex": "male",
+            "age": age_on(BIRTH_DATE, detained.date()),
+            "birth_date": BIRTH_DATE.isoformat(),
+            "curp": CURP,
+            "nationality": "Mexicana",
+            "physical_condition": "sin lesiones visibles",
+            "distinguishing_marks": "tatuaje brazo izquierdo",
+        },
+        "detained_at": detained.isoformat(),
+        "place": {
+            "state": "29",
+            "municipality": "29033",
+            "address": "Av. Juárez 12, Centro",
+            "latitude": 19.3139,
+            "longitude": -98.2404,
+        },
+        "arrest_basis": "flagrante",
+        "reason": "robo a transeúnte",
+        "officers": [
+            {"name": "Pedro Ruiz Soto", "rank": "policía tercero", "unit": "Sector 3"}
+        ],
+        "receiving_authority": {
+            "kind": "public_prosecutor",
+            "name": "Fiscalía General de Justicia del Estado de Tlaxcala, MP Centro",
+            "institution": "fgje-tlax",
+        },
+        "contact": {"name": "María López", "relationship": "madre", "phone": "+522461234567"},
+        "force_used": False,
+    }
+    for path, value in overrides.items():
+        target = body
+        *parents, last = path.split("__")
+        for key in parents:
+            target = target[key]
+        if value is _DELETE:
+            target.pop(last, None)
+        else:
+            target[last] = value
+    return body
+
+
+_DELETE = object()
+DELETE = _DELETE
+
+
+def codes(response: Any) -> set[str]:
+    return {e["code"] for e in response.json()["errors"]}
