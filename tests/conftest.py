@@ -19,6 +19,11 @@ from custodia.core.models import ApiToken, Institution, InstitutionKind, Role, U
 K = InstitutionKind
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def institutions(db: Any) -> dict[str, Institution]:
     specs = [

@@ -41,6 +41,7 @@ class DetentionListFilters(Schema):
     from_: AwareDatetime | None = Field(default=None, alias="from")
     to: AwareDatetime | None = None
     cursor: str | None = Field(default=None, max_length=200)
+    limit: int = Field(default=queries.PAGE_SIZE, ge=1, le=200, description="Resultados por página")
 
 
 class DetentionPage(Schema):
@@ -96,6 +97,7 @@ def list_detentions(request: HttpRequest, filters: Query[DetentionListFilters]) 
             channel=Channel.API,
             cursor=filters.cursor,
             ip=client_ip(request),
+            page_size=filters.limit,
         )
     except ValueError as error:
         raise HttpError(400, "El cursor no es válido.") from error

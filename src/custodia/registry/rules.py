@@ -100,12 +100,12 @@ class Rule:
         return Finding(self.code, field_path or self.field, message or self.message)
 
 
-LNRD_ART_17 = "LNRD art. 17 (contenido mínimo del registro inmediato)"
-LNRD_ART_18 = "LNRD art. 18 (actualización por la autoridad receptora)"
+LNRD_IMMEDIATE = "LNRD, registro inmediato: contenido mínimo"
+LNRD_UPDATE = "LNRD, actualización del registro por la autoridad receptora"
 ICPPED_17 = "Convención Internacional contra las Desapariciones Forzadas, art. 17(3)"
 CONST_16 = "Constitución, art. 16 (registro inmediato de la detención)"
 CONST_21 = "Constitución, art. 21 (arresto administrativo: juez cívico)"
-LNSIJPA = "Ley Nacional del Sistema Integral de Justicia Penal para Adolescentes, arts. 3, 5"
+LNSIJPA = "Ley Nacional del Sistema Integral de Justicia Penal para Adolescentes"
 DATA_QUALITY = "Calidad de datos del RND (Lineamientos del RND)"
 
 ADULT_AGE = 18
@@ -249,7 +249,7 @@ def _check_identity(c: Capture, p: Policy, _: Catalog) -> Iterator[Finding]:
 E, W = Severity.ERROR, Severity.WARNING
 
 _CATALOG: tuple[Rule, ...] = (
-    Rule("RND-E101", E, "*", "Dato obligatorio", "Este dato es obligatorio.", LNRD_ART_17),
+    Rule("RND-E101", E, "*", "Dato obligatorio", "Este dato es obligatorio.", LNRD_IMMEDIATE),
     Rule(
         "RND-E102",
         E,
@@ -282,7 +282,7 @@ _CATALOG: tuple[Rule, ...] = (
         "person.age",
         "Edad fuera de rango",
         f"La edad debe estar entre 0 y {MAX_AGE} años.",
-        LNRD_ART_17,
+        LNRD_IMMEDIATE,
         _check_age,
     ),
     Rule(
@@ -291,7 +291,7 @@ _CATALOG: tuple[Rule, ...] = (
         "person.age",
         "Edad y fecha de nacimiento no concuerdan",
         "La edad no concuerda con la fecha de nacimiento (se admite un año de diferencia).",
-        LNRD_ART_17,
+        LNRD_IMMEDIATE,
     ),
     Rule(
         "RND-E107",
@@ -299,7 +299,7 @@ _CATALOG: tuple[Rule, ...] = (
         "person.birth_date",
         "Nacimiento posterior a la detención",
         "La fecha de nacimiento es posterior a la detención.",
-        LNRD_ART_17,
+        LNRD_IMMEDIATE,
     ),
     Rule(
         "RND-E110",
@@ -307,7 +307,7 @@ _CATALOG: tuple[Rule, ...] = (
         "person.curp",
         "CURP con formato inválido",
         "La CURP no tiene un formato válido (18 caracteres: 4 letras, fecha, sexo, entidad…).",
-        LNRD_ART_18 + "; Acuerdo para la adopción y uso de la CURP",
+        LNRD_UPDATE + "; Acuerdo para la adopción y uso de la CURP",
         _check_curp,
     ),
     Rule(
@@ -316,7 +316,7 @@ _CATALOG: tuple[Rule, ...] = (
         "person.curp",
         "CURP con dígito verificador erróneo",
         "El dígito verificador de la CURP no coincide: revise cada carácter.",
-        LNRD_ART_18,
+        LNRD_UPDATE,
     ),
     Rule(
         "RND-E112",
@@ -324,7 +324,7 @@ _CATALOG: tuple[Rule, ...] = (
         "person.curp",
         "CURP y fecha de nacimiento no concuerdan",
         "La fecha de nacimiento contenida en la CURP no concuerda con la registrada.",
-        LNRD_ART_18,
+        LNRD_UPDATE,
     ),
     Rule(
         "RND-E113",
@@ -332,7 +332,7 @@ _CATALOG: tuple[Rule, ...] = (
         "person.curp",
         "CURP y sexo no concuerdan",
         "El sexo contenido en la CURP no concuerda con el registrado.",
-        LNRD_ART_18,
+        LNRD_UPDATE,
     ),
     Rule(
         "RND-E120",
@@ -340,7 +340,7 @@ _CATALOG: tuple[Rule, ...] = (
         "place.state",
         "Entidad desconocida",
         "La entidad federativa no existe: use la clave INEGI de dos dígitos (por ejemplo 29).",
-        LNRD_ART_17,
+        LNRD_IMMEDIATE,
         _check_place,
     ),
     Rule(
@@ -349,7 +349,7 @@ _CATALOG: tuple[Rule, ...] = (
         "place.municipality",
         "Municipio desconocido",
         "El municipio no existe en el catálogo: use la clave INEGI de cinco dígitos.",
-        LNRD_ART_17,
+        LNRD_IMMEDIATE,
     ),
     Rule(
         "RND-E122",
@@ -357,7 +357,7 @@ _CATALOG: tuple[Rule, ...] = (
         "place.municipality",
         "Municipio de otra entidad",
         "El municipio no pertenece a la entidad federativa indicada.",
-        LNRD_ART_17,
+        LNRD_IMMEDIATE,
     ),
     Rule(
         "RND-E123",
@@ -382,7 +382,7 @@ _CATALOG: tuple[Rule, ...] = (
         "officers",
         "Sin elementos aprehensores",
         "Registre al menos a un elemento que participó en la detención.",
-        LNRD_ART_17,
+        LNRD_IMMEDIATE,
         _check_officers,
     ),
     Rule(
@@ -442,7 +442,7 @@ _CATALOG: tuple[Rule, ...] = (
         "receiving_authority.institution",
         "Institución receptora desconocida",
         "La institución receptora no existe en el catálogo.",
-        LNRD_ART_17,
+        LNRD_IMMEDIATE,
     ),
     Rule(
         "RND-E151",
@@ -450,7 +450,7 @@ _CATALOG: tuple[Rule, ...] = (
         "receiving_authority.institution",
         "Institución receptora de otro tipo",
         "La institución receptora no es del tipo de autoridad indicado.",
-        LNRD_ART_17,
+        LNRD_IMMEDIATE,
     ),
     Rule(
         "RND-W201",
@@ -459,7 +459,7 @@ _CATALOG: tuple[Rule, ...] = (
         "Registro tardío",
         "El registro se hizo más de 60 minutos después de la detención; la ley pide registrar "
         "de inmediato.",
-        CONST_16 + "; LNRD art. 17 (registro inmediato)",
+        CONST_16 + "; LNRD (registro «de inmediato»)",
         _check_delay,
     ),
     Rule(
@@ -468,7 +468,7 @@ _CATALOG: tuple[Rule, ...] = (
         "detained_at",
         "Registro muy tardío",
         "El registro se hizo más de 6 horas después de la detención.",
-        CONST_16 + "; LNRD art. 17 (registro inmediato)",
+        CONST_16 + "; LNRD (registro «de inmediato»)",
     ),
     Rule(
         "RND-W203",
@@ -476,7 +476,7 @@ _CATALOG: tuple[Rule, ...] = (
         "person.curp",
         "Identidad por completar",
         "Sin CURP ni fecha de nacimiento: la autoridad receptora deberá completarlas.",
-        LNRD_ART_18,
+        LNRD_UPDATE,
         _check_identity,
     ),
     Rule(
