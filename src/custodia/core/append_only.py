@@ -23,7 +23,7 @@ def install(schema_editor: Any, table: str) -> None:
                 f"BEGIN SELECT RAISE(ABORT, 'custodia: la tabla {table} es de sólo anexión'); END;"
             )
     elif vendor == "postgresql":
-        schema_editor.execute(_PG_FUNCTION)
+        schema_editor.execute(_PG_FUNCTION, None)  # None: "%" is PL/pgSQL, not a placeholder
         schema_editor.execute(
             f'CREATE TRIGGER "{table}_append_only" BEFORE UPDATE OR DELETE ON "{table}" '
             f"FOR EACH ROW EXECUTE FUNCTION custodia_refuse_change()"
