@@ -65,8 +65,12 @@ def is_postgres(database: Mapping[str, Any]) -> bool:
 
 def _pg_connect_kwargs(database: Mapping[str, Any], dbname: str) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"dbname": dbname, "autocommit": True, "connect_timeout": 10}
-    for key, setting in (("user", "USER"), ("password", "PASSWORD"), ("host", "HOST"),
-                         ("port", "PORT")):
+    for key, setting in (
+        ("user", "USER"),
+        ("password", "PASSWORD"),
+        ("host", "HOST"),
+        ("port", "PORT"),
+    ):
         if database.get(setting):
             kwargs[key] = str(database[setting])
     return kwargs
@@ -101,7 +105,9 @@ def fresh_database(database: Mapping[str, Any], workdir: Path) -> Iterator[str]:
         return
     name = f"custodia_e2e_{os.getpid()}"
     with _pg_admin_connection(database) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
         yield _pg_url(database, name)

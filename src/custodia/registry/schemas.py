@@ -164,7 +164,7 @@ class DetentionIn(StrictSchema):
     place: PlaceIn
     arrest_basis: ArrestBasis
     reason: Reason  # type: ignore[valid-type]
-    officers: list[OfficerIn] = Field(max_length=50)
+    officers: list[OfficerIn] = Field(min_length=1, max_length=50)
     receiving_authority: ReceivingAuthorityIn
     contact: ContactIn | None = None
     force_used: bool = False
@@ -227,6 +227,9 @@ def findings_from_errors(errors: list[dict[str, Any]]) -> list[Finding]:
         kind = error.get("type", "")
         path = field_path(tuple(error.get("loc", ())))
         code = _ERROR_CODES.get(kind, "RND-E143")
+        if kind == "too_short" and path == "officers":
+            findings.append(RULES["RND-E130"].finding())
+            continue
         if code == "RND-E141":
             limit = (error.get("ctx") or {}).get("max_length")
             message = f"El texto es demasiado largo (máximo {limit} caracteres)."
