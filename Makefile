@@ -22,8 +22,14 @@ run: $(STAMP)
 	$(BIN)/custodia demo --detentions $(DETENTIONS)
 	$(BIN)/custodia serve --host $(HOST) --port $(PORT)
 
+# SQLite always; PostgreSQL too when CUSTODIA_TEST_POSTGRES holds a server URL
+# (for example postgres://postgres@127.0.0.1:5432/custodia; the suite uses test_<name>).
 test: $(STAMP)
 	$(BIN)/pytest
+	@if [ -n "$$CUSTODIA_TEST_POSTGRES" ]; then \
+		echo "== PostgreSQL: $$CUSTODIA_TEST_POSTGRES"; \
+		DATABASE_URL="$$CUSTODIA_TEST_POSTGRES" $(BIN)/pytest --create-db; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
