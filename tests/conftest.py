@@ -14,7 +14,7 @@ from django.utils import timezone
 
 os.environ.setdefault("CUSTODIA_RATE_LIMITS", "off")
 
-from custodia.core.models import ApiToken, Institution, InstitutionKind, Role, User  # noqa: E402
+from custodia.core.models import ApiToken, Institution, InstitutionKind, Role, User
 
 K = InstitutionKind
 
@@ -29,8 +29,12 @@ def institutions(db: Any) -> dict[str, Institution]:
     specs = [
         ("ssc-tlax", "Secretaría de Seguridad Ciudadana de Tlaxcala", K.POLICE_STATE, "29"),
         ("pm-apizaco", "Policía Municipal de Apizaco", K.POLICE_MUNICIPAL, "29"),
-        ("fgje-tlax", "Fiscalía General de Justicia del Estado de Tlaxcala", K.PUBLIC_PROSECUTOR,
-         "29"),
+        (
+            "fgje-tlax",
+            "Fiscalía General de Justicia del Estado de Tlaxcala",
+            K.PUBLIC_PROSECUTOR,
+            "29",
+        ),
         ("jc-tlaxcala", "Juzgado Cívico de Tlaxcala", K.CIVIC_JUDGE, "29"),
         ("ja-tlax", "Justicia para Adolescentes de Tlaxcala", K.ADOLESCENT_JUSTICE, "29"),
         ("sspe-chih", "Secretaría de Seguridad Pública de Chihuahua", K.POLICE_STATE, "08"),
@@ -115,9 +119,7 @@ def capture(**overrides: Any) -> dict[str, Any]:
         },
         "arrest_basis": "flagrante",
         "reason": "robo a transeúnte",
-        "officers": [
-            {"name": "Pedro Ruiz Soto", "rank": "policía tercero", "unit": "Sector 3"}
-        ],
+        "officers": [{"name": "Pedro Ruiz Soto", "rank": "policía tercero", "unit": "Sector 3"}],
         "receiving_authority": {
             "kind": "public_prosecutor",
             "name": "Fiscalía General de Justicia del Estado de Tlaxcala, MP Centro",

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import capture, client_for
 from django.test import Client
 
+from conftest import capture, client_for
 from custodia.core.models import AccessLog, Role, User
 from custodia.registry.models import Detention
 from custodia.registry.services import detention_register
@@ -62,7 +62,10 @@ def visible(user: User) -> set[str]:
     ],
 )
 def test_list_shows_only_the_jurisdiction(
-    world: dict[str, Any], make_user: Callable[..., User], role: str, institution: str,
+    world: dict[str, Any],
+    make_user: Callable[..., User],
+    role: str,
+    institution: str,
     expected: set[str],
 ) -> None:
     user = make_user(role, institution)
@@ -134,8 +137,9 @@ def test_list_pages_with_an_opaque_cursor(make_user: Callable[..., User]) -> Non
     assert set(seen) == folios
 
 
-def test_list_filters_by_state_and_time(world: dict[str, Any], make_user: Callable[..., User]
-                                        ) -> None:
+def test_list_filters_by_state_and_time(
+    world: dict[str, Any], make_user: Callable[..., User]
+) -> None:
     analyst = make_user(Role.NATIONAL_ANALYST, "st-cnssp")
     api = client_for(analyst)
     only_chih = api.get("/api/v1/detentions", {"state": "08"}).json()["results"]
@@ -144,8 +148,7 @@ def test_list_filters_by_state_and_time(world: dict[str, Any], make_user: Callab
     assert none == []
 
 
-def test_pages_apply_the_same_scope(world: dict[str, Any], make_user: Callable[..., User]
-                                    ) -> None:
+def test_pages_apply_the_same_scope(world: dict[str, Any], make_user: Callable[..., User]) -> None:
     receiver = make_user(Role.RECEIVING, "fge-chih")
     web = Client()
     web.force_login(receiver)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from conftest import DELETE, capture, client_for, codes
 from django.test import Client
 
+from conftest import DELETE, capture, client_for, codes
 from custodia.core.models import AccessLog, Role
 from custodia.registry.models import CustodyEvent, DetainedPerson, Detention, Officer
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import capture
 from django.db import DatabaseError, connection, transaction
 
+from conftest import capture
 from custodia.core.models import AccessLog, User
 from custodia.registry.models import CustodyEvent
 from custodia.registry.services import detention_register

@@ -33,17 +33,36 @@ def run(*args: Any, stdin: str | None = None, **options: Any) -> str:
 
 
 def test_institution_user_and_token_create_give_a_working_api_token(db: Any) -> None:
-    run("institution", "create", "pm-huamantla", "--name", "Policía Municipal de Huamantla",
-        "--kind", "police_municipal", "--state", "29")
+    run(
+        "institution",
+        "create",
+        "pm-huamantla",
+        "--name",
+        "Policía Municipal de Huamantla",
+        "--kind",
+        "police_municipal",
+        "--state",
+        "29",
+    )
     assert Institution.objects.get(code="pm-huamantla").state_id == "29"
 
-    out = run("user", "create", "oficial1", "--role", "capture", "--institution", "pm-huamantla",
-              "--password-stdin", stdin="una-contraseña-larga-2020\n")
+    out = run(
+        "user",
+        "create",
+        "oficial1",
+        "--role",
+        "capture",
+        "--institution",
+        "pm-huamantla",
+        "--password-stdin",
+        stdin="una-contraseña-larga-2020\n",
+    )
     assert "oficial1" in out
     user = User.objects.get(username="oficial1")
     assert user.check_password("una-contraseña-larga-2020")
     assert (user.role, user.institution.code if user.institution else None) == (
-        "capture", "pm-huamantla"
+        "capture",
+        "pm-huamantla",
     )
 
     token = run("token", "create", "oficial1").strip().splitlines()[-1]
@@ -64,17 +83,44 @@ def test_user_create_generates_and_prints_a_password(db: Any) -> None:
 def test_user_create_rejects_a_weak_password_in_spanish(db: Any) -> None:
     run("institution", "create", "cndh", "--name", "CNDH", "--kind", "human_rights")
     with pytest.raises(CommandError, match="Contraseña rechazada"):
-        run("user", "create", "x", "--role", "auditor", "--institution", "cndh",
-            "--password-stdin", stdin="123\n")
+        run(
+            "user",
+            "create",
+            "x",
+            "--role",
+            "auditor",
+            "--institution",
+            "cndh",
+            "--password-stdin",
+            stdin="123\n",
+        )
     assert not User.objects.filter(username="x").exists()
 
 
 def test_duplicate_institution_is_refused(db: Any) -> None:
-    run("institution", "create", "fge-x", "--name", "Fiscalía X", "--kind", "public_prosecutor",
-        "--state", "29")
+    run(
+        "institution",
+        "create",
+        "fge-x",
+        "--name",
+        "Fiscalía X",
+        "--kind",
+        "public_prosecutor",
+        "--state",
+        "29",
+    )
     with pytest.raises(CommandError, match="Ya existe"):
-        run("institution", "create", "fge-x", "--name", "Otra", "--kind", "public_prosecutor",
-            "--state", "29")
+        run(
+            "institution",
+            "create",
+            "fge-x",
+            "--name",
+            "Otra",
+            "--kind",
+            "public_prosecutor",
+            "--state",
+            "29",
+        )
 
 
 def test_demo_creates_users_institutions_and_detentions_with_warnings(db: Any) -> None:
@@ -85,8 +131,15 @@ def test_demo_creates_users_institutions_and_detentions_with_warnings(db: Any) -
     zones = set(Detention.objects.values_list("place_timezone", flat=True))
     assert len(states) >= 3 and len(zones) >= 3
     assert Detention.objects.exclude(warning_codes=[]).exists()
-    for username in ("captura", "supervisor", "receptor", "analista.estatal",
-                     "analista.nacional", "auditor", "admin"):
+    for username in (
+        "captura",
+        "supervisor",
+        "receptor",
+        "analista.estatal",
+        "analista.nacional",
+        "auditor",
+        "admin",
+    ):
         assert User.objects.filter(username=username).exists()
     again = run("demo", "--detentions", "40")
     assert "ya tiene 40" in again

@@ -37,8 +37,9 @@ def test_new_folios_are_consistent_and_carry_state_and_year(state: str, year: in
 
 
 @given(states, years, randoms, st.data())
-def test_any_single_substitution_is_detected(state: str, year: int, r: str, data: st.DataObject
-                                             ) -> None:
+def test_any_single_substitution_is_detected(
+    state: str, year: int, r: str, data: st.DataObject
+) -> None:
     text = compact(new_folio(state, year, r))
     position = data.draw(st.integers(0, len(text) - 1))
     wrong = data.draw(st.sampled_from([c for c in ALPHABET if c != text[position]]))
@@ -47,8 +48,9 @@ def test_any_single_substitution_is_detected(state: str, year: int, r: str, data
 
 
 @given(states, years, randoms, st.data())
-def test_any_swap_of_neighbours_is_detected(state: str, year: int, r: str, data: st.DataObject
-                                            ) -> None:
+def test_any_swap_of_neighbours_is_detected(
+    state: str, year: int, r: str, data: st.DataObject
+) -> None:
     text = compact(new_folio(state, year, r))
     position = data.draw(st.integers(0, len(text) - 2))
     if text[position] == text[position + 1]:
@@ -82,8 +84,17 @@ def test_typed_variants_normalize_to_the_folio() -> None:
     assert normalize(zero.replace("0", "O")) == zero
 
 
-@pytest.mark.parametrize("text", ["", "29-2020", "29-2020-K7M3Q9XA", "XX-2020-K7M3Q9XA-1",
-                                  "29-2020-K7M3Q9XA-11", "29-2020-K7M3Q9UA-1"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "29-2020",
+        "29-2020-K7M3Q9XA",
+        "XX-2020-K7M3Q9XA-1",
+        "29-2020-K7M3Q9XA-11",
+        "29-2020-K7M3Q9UA-1",
+    ],
+)
 def test_malformed_text_is_rejected(text: str) -> None:
     with pytest.raises(InvalidFolio):
         normalize(text)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import capture
 from django.test import Client
 
+from conftest import capture
 from custodia.registry.models import CustodyEvent, Detention
 
 
 def post(api: Client, body: dict[str, Any], key: str) -> Any:
     return api.post(
-        "/api/v1/detentions", body, content_type="application/json",
+        "/api/v1/detentions",
+        body,
+        content_type="application/json",
         headers={"Idempotency-Key": key},
     )
 

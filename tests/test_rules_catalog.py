@@ -103,22 +103,41 @@ def test_registration_at_exactly_sixty_minutes_is_not_late() -> None:
 
 
 def test_minor_in_administrative_arrest_goes_to_civic_judge_with_a_warning() -> None:
-    minor = replace(GOOD, age=16, birth_date=None, curp=None, arrest_basis="administrative",
-                    receiving_kind="civic_judge", receiving_institution="jc-tlaxcala")
+    minor = replace(
+        GOOD,
+        age=16,
+        birth_date=None,
+        curp=None,
+        arrest_basis="administrative",
+        receiving_kind="civic_judge",
+        receiving_institution="jc-tlaxcala",
+    )
     codes = found(minor)
     assert "RND-W204" in codes
     assert not {"RND-E131", "RND-E132"} & codes
 
 
 def test_child_under_twelve_may_go_to_child_protection() -> None:
-    child = replace(GOOD, age=10, birth_date=None, curp=None, receiving_kind="child_protection",
-                    receiving_institution=None)
+    child = replace(
+        GOOD,
+        age=10,
+        birth_date=None,
+        curp=None,
+        receiving_kind="child_protection",
+        receiving_institution=None,
+    )
     assert "RND-E132" not in found(child)
 
 
 def test_adolescent_to_adolescent_justice_is_fine() -> None:
-    teen = replace(GOOD, age=16, birth_date=None, curp=None, receiving_kind="adolescent_justice",
-                   receiving_institution=None)
+    teen = replace(
+        GOOD,
+        age=16,
+        birth_date=None,
+        curp=None,
+        receiving_kind="adolescent_justice",
+        receiving_institution=None,
+    )
     assert "RND-E132" not in found(teen)
 
 
@@ -140,7 +159,9 @@ birthdays = st.dates(min_value=date(1930, 1, 1), max_value=date(2005, 12, 31))
 
 
 def build_curp(born: date, sex: str) -> str:
-    stem = f"HELJ{born:%y%m%d}{'H' if sex == 'male' else 'M'}TLRPN{'0' if born.year < 2000 else 'A'}"
+    stem = (
+        f"HELJ{born:%y%m%d}{'H' if sex == 'male' else 'M'}TLRPN{'0' if born.year < 2000 else 'A'}"
+    )
     return stem + stdnum_curp.calc_check_digit(stem)
 
 
@@ -160,8 +181,9 @@ def independent_check_digit(first17: str) -> str:
 
 
 @given(birthdays, sexes, st.integers(0, 17), st.sampled_from("0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"))
-def test_a_curp_whose_check_digit_fails_is_always_caught(born: date, sex: str, i: int, ch: str
-                                                          ) -> None:
+def test_a_curp_whose_check_digit_fails_is_always_caught(
+    born: date, sex: str, i: int, ch: str
+) -> None:
     good = build_curp(born, sex)
     mutated = good[:i] + ch + good[i + 1 :]
     if mutated == good or independent_check_digit(mutated[:17]) == mutated[17]:

@@ -46,16 +46,16 @@ def form(**overrides: str) -> dict[str, str]:
     return data
 
 
-def test_login_page_is_spanish_and_rejects_a_wrong_password(make_user: Callable[..., User]
-                                                              ) -> None:
+def test_login_page_is_spanish_and_rejects_a_wrong_password(make_user: Callable[..., User]) -> None:
     user = make_user(Role.CAPTURE)
     client = Client()
     page = client.get("/entrar/")
     assert page.status_code == 200 and 'lang="es-MX"' in page.content.decode()
     bad = client.post("/entrar/", {"username": user.username, "password": "mala"})
     assert "Usuario o contraseña incorrectos" in bad.content.decode()
-    good = client.post("/entrar/", {"username": user.username,
-                                    "password": "contraseña-de-prueba-123"})
+    good = client.post(
+        "/entrar/", {"username": user.username, "password": "contraseña-de-prueba-123"}
+    )
     assert good.status_code == 302
     assert client.get("/").url == "/detenciones/nueva/"
 
@@ -87,12 +87,18 @@ def test_capture_in_another_time_zone_uses_that_places_offset(officer: User) -> 
     client = logged_in(officer)
     client.post(
         "/detenciones/nueva/",
-        form(**{
-            "place.state": "08", "place.municipality": "08037", "place.latitude": "31.69",
-            "place.longitude": "-106.42", "receiving_authority.institution": "",
-            "detained_at": (timezone.now() - timedelta(minutes=15))
-            .astimezone(ZoneInfo("America/Ciudad_Juarez")).strftime("%Y-%m-%dT%H:%M"),
-        }),
+        form(
+            **{
+                "place.state": "08",
+                "place.municipality": "08037",
+                "place.latitude": "31.69",
+                "place.longitude": "-106.42",
+                "receiving_authority.institution": "",
+                "detained_at": (timezone.now() - timedelta(minutes=15))
+                .astimezone(ZoneInfo("America/Ciudad_Juarez"))
+                .strftime("%Y-%m-%dT%H:%M"),
+            }
+        ),
     )
     detention = Detention.objects.get()
     assert detention.place_timezone == "America/Ciudad_Juarez"
@@ -103,9 +109,16 @@ def test_capture_in_another_time_zone_uses_that_places_offset(officer: User) -> 
 
 def test_form_errors_are_shown_beside_their_fields_and_nothing_is_written(officer: User) -> None:
     client = logged_in(officer)
-    response = client.post("/detenciones/nueva/", form(**{
-        "person.given_names": "", "officers[0].name": "", "officers[0].rank": "",
-    }))
+    response = client.post(
+        "/detenciones/nueva/",
+        form(
+            **{
+                "person.given_names": "",
+                "officers[0].name": "",
+                "officers[0].rank": "",
+            }
+        ),
+    )
     assert response.status_code == 422
     html = response.content.decode()
     assert "No se registró la detención" in html
@@ -131,7 +144,8 @@ def test_warnings_are_shown_after_registration(officer: User) -> None:
 def test_html_in_text_is_shown_escaped(officer: User) -> None:
     client = logged_in(officer)
     response = client.post(
-        "/detenciones/nueva/", form(reason="<script>alert(1)</script>'; DROP TABLE x;--"),
+        "/detenciones/nueva/",
+        form(reason="<script>alert(1)</script>'; DROP TABLE x;--"),
         follow=True,
     )
     html = response.content.decode()
@@ -140,8 +154,9 @@ def test_html_in_text_is_shown_escaped(officer: User) -> None:
     assert Detention.objects.get().reason.startswith("<script>")
 
 
-def test_list_page_filters_and_links_to_detail(officer: User, make_user: Callable[..., User]
-                                               ) -> None:
+def test_list_page_filters_and_links_to_detail(
+    officer: User, make_user: Callable[..., User]
+) -> None:
     client = logged_in(officer)
     client.post("/detenciones/nueva/", form())
     folio = Detention.objects.get().folio

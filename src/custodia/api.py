@@ -34,7 +34,7 @@ api = NinjaAPI(
     version="1",
     description=(
         "API JSON de Custodia. Autenticación con `Authorization: Bearer <token>`. "
-        "Los errores tienen la forma `{\"errors\": [{\"code\", \"field\", \"message\"}]}` "
+        'Los errores tienen la forma `{"errors": [{"code", "field", "message"}]}` '
         "con mensajes en español. Contrato: API.md."
     ),
     urls_namespace="api",

@@ -37,7 +37,9 @@ def _spanish(message: str) -> str:
 
 def main() -> None:
     argparse._ = _spanish  # type: ignore[attr-defined]
-    argparse.ngettext = lambda singular, plural, n: _spanish(singular if n == 1 else plural)  # type: ignore[assignment]
+    setattr(  # noqa: B010 - argparse looks these up at the time of the error
+        argparse, "ngettext", lambda singular, plural, n: _spanish(singular if n == 1 else plural)
+    )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "custodia.settings")
     from django.core.management import execute_from_command_line
 

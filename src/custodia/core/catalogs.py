@@ -89,7 +89,9 @@ def parse_municipalities(text: str, known_states: set[str]) -> list[Municipality
         timezone = row.get("TIMEZONE") or None
         capital = row.get("CAPITAL", "")
         if not (state.isdigit() and len(state) == 2):
-            errors.append(RowError(number, f"CVE_ENT «{row['CVE_ENT']}» no es una clave de entidad"))
+            errors.append(
+                RowError(number, f"CVE_ENT «{row['CVE_ENT']}» no es una clave de entidad")
+            )
             continue
         if state not in known_states:
             errors.append(RowError(number, f"la entidad {state} no existe en el catálogo"))
@@ -125,7 +127,9 @@ def load_municipalities(
     """Insert or update every municipality of the file. Returns (created, updated)."""
     known = set(state_model.objects.values_list("code", flat=True))
     rows = parse_municipalities(_read_text(path), known)
-    existing = {m.code: m for m in municipality_model.objects.filter(code__in=[r.code for r in rows])}
+    existing = {
+        m.code: m for m in municipality_model.objects.filter(code__in=[r.code for r in rows])
+    }
     created = updated = 0
     with transaction.atomic():
         new = []

@@ -12,7 +12,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {}
     return {
-        "nav_can_register": access.can_register_detention(user),  # type: ignore[arg-type]
-        "nav_can_read": access.can_read_detentions(user),  # type: ignore[arg-type]
-        "nav_can_admin": access.can_administer(user),  # type: ignore[arg-type]
+        "nav_can_register": access.can_register_detention(user),
+        "nav_can_read": access.can_read_detentions(user),
+        "nav_can_admin": access.can_administer(user),
     }

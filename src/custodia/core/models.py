@@ -152,7 +152,7 @@ class User(AbstractUser):
         verbose_name_plural = "usuarios"
 
 
-TOKEN_PREFIX = "cst_"
+TOKEN_PREFIX = "cst_"  # noqa: S105 - a public marker, not a secret
 
 
 def hash_token(raw: str) -> str:
@@ -233,3 +233,5 @@ class IdempotencyRecord(models.Model):
             models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"

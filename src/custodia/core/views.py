@@ -66,5 +66,5 @@ def tokens(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "core/tokens.html",
-        {"tokens": user.api_tokens.all(), "new_token": new_token},  # type: ignore[attr-defined]
+        {"tokens": user.api_tokens.all(), "new_token": new_token},
     )

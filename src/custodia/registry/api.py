@@ -49,8 +49,15 @@ class DetentionPage(Schema):
     next_cursor: str | None
 
 
-_ERRORS = {400: ErrorsOut, 401: ErrorsOut, 403: ErrorsOut, 404: ErrorsOut, 409: ErrorsOut,
-           413: ErrorsOut, 422: ErrorsOut}
+_ERRORS = {
+    400: ErrorsOut,
+    401: ErrorsOut,
+    403: ErrorsOut,
+    404: ErrorsOut,
+    409: ErrorsOut,
+    413: ErrorsOut,
+    422: ErrorsOut,
+}
 
 
 @router.post(
@@ -143,8 +150,9 @@ def list_events(request: HttpRequest, folio: str) -> Any:
     }
 
 
-@router.get("/rules", response=list[RuleOut], summary="Catálogo de reglas de validación",
-            tags=["Reglas"])
+@router.get(
+    "/rules", response=list[RuleOut], summary="Catálogo de reglas de validación", tags=["Reglas"]
+)
 def list_rules(request: HttpRequest) -> Any:
     return [
         {

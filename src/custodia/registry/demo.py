@@ -29,33 +29,70 @@ INSTITUTIONS: tuple[tuple[str, str, str, str | None, str | None], ...] = (
     ("ssc-tlax", "Secretaría de Seguridad Ciudadana de Tlaxcala", K.POLICE_STATE, "29", None),
     ("pm-tlaxcala", "Policía Municipal de Tlaxcala", K.POLICE_MUNICIPAL, "29", "29033"),
     ("pm-apizaco", "Policía Municipal de Apizaco", K.POLICE_MUNICIPAL, "29", "29005"),
-    ("fgje-tlax", "Fiscalía General de Justicia del Estado de Tlaxcala", K.PUBLIC_PROSECUTOR,
-     "29", "29033"),
+    (
+        "fgje-tlax",
+        "Fiscalía General de Justicia del Estado de Tlaxcala",
+        K.PUBLIC_PROSECUTOR,
+        "29",
+        "29033",
+    ),
     ("jc-tlaxcala", "Juzgado Cívico de Tlaxcala", K.CIVIC_JUDGE, "29", "29033"),
-    ("ja-tlax", "Fiscalía Especializada en Justicia para Adolescentes de Tlaxcala",
-     K.ADOLESCENT_JUSTICE, "29", "29033"),
+    (
+        "ja-tlax",
+        "Fiscalía Especializada en Justicia para Adolescentes de Tlaxcala",
+        K.ADOLESCENT_JUSTICE,
+        "29",
+        "29033",
+    ),
     ("cereso-tlax", "Centro Penitenciario de Tlaxcala", K.PRISON, "29", "29033"),
-    ("sspe-chih", "Secretaría de Seguridad Pública del Estado de Chihuahua", K.POLICE_STATE,
-     "08", None),
-    ("ssp-juarez", "Secretaría de Seguridad Pública Municipal de Juárez", K.POLICE_MUNICIPAL,
-     "08", "08037"),
+    (
+        "sspe-chih",
+        "Secretaría de Seguridad Pública del Estado de Chihuahua",
+        K.POLICE_STATE,
+        "08",
+        None,
+    ),
+    (
+        "ssp-juarez",
+        "Secretaría de Seguridad Pública Municipal de Juárez",
+        K.POLICE_MUNICIPAL,
+        "08",
+        "08037",
+    ),
     ("fge-chih", "Fiscalía General del Estado de Chihuahua", K.PUBLIC_PROSECUTOR, "08", "08019"),
-    ("ssp-qroo", "Secretaría de Seguridad Ciudadana de Quintana Roo", K.POLICE_STATE, "23",
-     None),
-    ("fge-qroo", "Fiscalía General del Estado de Quintana Roo", K.PUBLIC_PROSECUTOR, "23",
-     "23004"),
-    ("ssc-cdmx", "Secretaría de Seguridad Ciudadana de la Ciudad de México", K.POLICE_STATE,
-     "09", None),
-    ("fgj-cdmx", "Fiscalía General de Justicia de la Ciudad de México", K.PUBLIC_PROSECUTOR,
-     "09", "09015"),
+    ("ssp-qroo", "Secretaría de Seguridad Ciudadana de Quintana Roo", K.POLICE_STATE, "23", None),
+    ("fge-qroo", "Fiscalía General del Estado de Quintana Roo", K.PUBLIC_PROSECUTOR, "23", "23004"),
+    (
+        "ssc-cdmx",
+        "Secretaría de Seguridad Ciudadana de la Ciudad de México",
+        K.POLICE_STATE,
+        "09",
+        None,
+    ),
+    (
+        "fgj-cdmx",
+        "Fiscalía General de Justicia de la Ciudad de México",
+        K.PUBLIC_PROSECUTOR,
+        "09",
+        "09015",
+    ),
     ("jc-cdmx", "Juzgado Cívico de la Alcaldía Cuauhtémoc", K.CIVIC_JUDGE, "09", "09015"),
     ("sspc-son", "Secretaría de Seguridad Pública de Sonora", K.POLICE_STATE, "26", None),
-    ("fge-son", "Fiscalía General de Justicia del Estado de Sonora", K.PUBLIC_PROSECUTOR, "26",
-     "26030"),
-    ("ssp-bc", "Secretaría de Seguridad Ciudadana de Baja California", K.POLICE_STATE, "02",
-     None),
-    ("fge-bc", "Fiscalía General del Estado de Baja California", K.PUBLIC_PROSECUTOR, "02",
-     "02002"),
+    (
+        "fge-son",
+        "Fiscalía General de Justicia del Estado de Sonora",
+        K.PUBLIC_PROSECUTOR,
+        "26",
+        "26030",
+    ),
+    ("ssp-bc", "Secretaría de Seguridad Ciudadana de Baja California", K.POLICE_STATE, "02", None),
+    (
+        "fge-bc",
+        "Fiscalía General del Estado de Baja California",
+        K.PUBLIC_PROSECUTOR,
+        "02",
+        "02002",
+    ),
     ("ssp-yuc", "Secretaría de Seguridad Pública de Yucatán", K.POLICE_STATE, "31", None),
     ("fge-yuc", "Fiscalía General del Estado de Yucatán", K.PUBLIC_PROSECUTOR, "31", "31050"),
     ("gn", "Guardia Nacional", K.NATIONAL_GUARD, None, None),
@@ -134,8 +171,9 @@ def _ascii(text: str) -> str:
     )
 
 
-def synthetic_curp(given: str, first: str, second: str, born: datetime, sex: str, state: str
-                   ) -> str | None:
+def synthetic_curp(
+    given: str, first: str, second: str, born: datetime, sex: str, state: str
+) -> str | None:
     """A CURP with a valid check digit built from the person's data the way RENAPO composes
     one, or None when the letters happen to form a word RENAPO replaces (rare)."""
     f, s, g = _ascii(first), _ascii(second or "X"), _ascii(given)
@@ -145,8 +183,16 @@ def synthetic_curp(given: str, first: str, second: str, born: datetime, sex: str
         return next((c for c in word[1:] if c.isalpha() and c not in "AEIOU"), "X")
 
     stem = (
-        f[0] + vowel + s[0] + g[0] + born.strftime("%y%m%d") + ("H" if sex == "male" else "M")
-        + _CURP_STATES[state] + inner_consonant(f) + inner_consonant(s) + inner_consonant(g)
+        f[0]
+        + vowel
+        + s[0]
+        + g[0]
+        + born.strftime("%y%m%d")
+        + ("H" if sex == "male" else "M")
+        + _CURP_STATES[state]
+        + inner_consonant(f)
+        + inner_consonant(s)
+        + inner_consonant(g)
         + ("0" if born.year < 2000 else "A")
     )
     try:
@@ -156,11 +202,38 @@ def synthetic_curp(given: str, first: str, second: str, born: datetime, sex: str
 
 
 _CURP_STATES = {
-    "01": "AS", "02": "BC", "03": "BS", "04": "CC", "05": "CL", "06": "CM", "07": "CS",
-    "08": "CH", "09": "DF", "10": "DG", "11": "GT", "12": "GR", "13": "HG", "14": "JC",
-    "15": "MC", "16": "MN", "17": "MS", "18": "NT", "19": "NL", "20": "OC", "21": "PL",
-    "22": "QT", "23": "QR", "24": "SP", "25": "SL", "26": "SR", "27": "TC", "28": "TS",
-    "29": "TL", "30": "VZ", "31": "YN", "32": "ZS",
+    "01": "AS",
+    "02": "BC",
+    "03": "BS",
+    "04": "CC",
+    "05": "CL",
+    "06": "CM",
+    "07": "CS",
+    "08": "CH",
+    "09": "DF",
+    "10": "DG",
+    "11": "GT",
+    "12": "GR",
+    "13": "HG",
+    "14": "JC",
+    "15": "MC",
+    "16": "MN",
+    "17": "MS",
+    "18": "NT",
+    "19": "NL",
+    "20": "OC",
+    "21": "PL",
+    "22": "QT",
+    "23": "QR",
+    "24": "SP",
+    "25": "SL",
+    "26": "SR",
+    "27": "TC",
+    "28": "TS",
+    "29": "TL",
+    "30": "VZ",
+    "31": "YN",
+    "32": "ZS",
 }
 
 
@@ -174,16 +247,20 @@ def _registration_delay(rnd: random.Random) -> timedelta:
 
 
 def synthetic_capture(
-    rnd: random.Random, fake: Faker, police: Institution, municipalities: list[Municipality],
-    receivers: dict[tuple[str | None, str], Institution], now: datetime,
+    rnd: random.Random,
+    fake: Faker,
+    police: Institution,
+    municipalities: list[Municipality],
+    receivers: dict[tuple[str | None, str], Institution],
+    now: datetime,
 ) -> tuple[dict[str, Any], datetime]:
     """One plausible capture and the moment it was registered."""
     municipality = rnd.choice(municipalities)
     state = municipality.state_id
     zone = ZoneInfo(municipality.effective_timezone)
     registered_at = now - timedelta(minutes=rnd.randint(10, 90 * 24 * 60))
-    detained_at = (registered_at - _registration_delay(rnd)).astimezone(zone).replace(
-        second=0, microsecond=0
+    detained_at = (
+        (registered_at - _registration_delay(rnd)).astimezone(zone).replace(second=0, microsecond=0)
     )
     sex = "male" if rnd.random() < 0.87 else "female"
     given = fake.first_name_male() if sex == "male" else fake.first_name_female()
@@ -191,8 +268,10 @@ def synthetic_capture(
     roll = rnd.random()
     age = rnd.randint(15, 17) if roll < 0.04 else rnd.randint(18, 70)
     administrative = rnd.random() < 0.35
-    basis = "administrative" if administrative else rnd.choice(
-        ("flagrante", "flagrante", "flagrante", "warrant", "urgent_case")
+    basis = (
+        "administrative"
+        if administrative
+        else rnd.choice(("flagrante", "flagrante", "flagrante", "warrant", "urgent_case"))
     )
     if administrative:
         kind = "civic_judge"
@@ -203,8 +282,12 @@ def synthetic_capture(
     receiver = receivers.get((state, kind))
     born = detained_at - timedelta(days=age * 365 + rnd.randint(10, 350))
     person: dict[str, Any] = {
-        "given_names": given, "first_surname": first, "second_surname": second,
-        "sex": sex, "age": age, "nationality": "Mexicana",
+        "given_names": given,
+        "first_surname": first,
+        "second_surname": second,
+        "sex": sex,
+        "age": age,
+        "nationality": "Mexicana",
     }
     if rnd.random() < 0.4:
         person["birth_date"] = born.date().isoformat()
@@ -213,13 +296,18 @@ def synthetic_capture(
             person["curp"] = curp
     if rnd.random() < 0.85:
         person["physical_condition"] = rnd.choice(
-            ("sin lesiones visibles", "sin lesiones visibles", "escoriación en rodilla derecha",
-             "aliento alcohólico, sin lesiones")
+            (
+                "sin lesiones visibles",
+                "sin lesiones visibles",
+                "escoriación en rodilla derecha",
+                "aliento alcohólico, sin lesiones",
+            )
         )
     if rnd.random() < 0.15:
         person["alias"] = rnd.choice(("El Güero", "El Flaco", "La Chata", "El Negro", "Toño"))
     place: dict[str, Any] = {
-        "state": state, "municipality": municipality.code,
+        "state": state,
+        "municipality": municipality.code,
         "address": f"{fake.street_name()} {rnd.randint(1, 400)}, {fake.city_suffix()}",
     }
     if rnd.random() < 0.7 and municipality.code in _CENTRES:
@@ -250,8 +338,10 @@ def synthetic_capture(
         "force_used": rnd.random() < 0.08,
     }
     if rnd.random() < 0.5:
-        capture["contact"] = {"name": fake.name(), "relationship": rnd.choice(
-            ("madre", "padre", "hermana", "esposa", "hijo", "amigo"))}
+        capture["contact"] = {
+            "name": fake.name(),
+            "relationship": rnd.choice(("madre", "padre", "hermana", "esposa", "hijo", "amigo")),
+        }
     return capture, registered_at
 
 
@@ -262,10 +352,18 @@ _RECEIVER_NAMES = {
 }
 # Approximate centres, for plausible coordinates.
 _CENTRES = {
-    "29033": (19.3139, -98.2404), "29005": (19.4173, -98.1406), "08019": (28.6353, -106.0889),
-    "08037": (31.6904, -106.4245), "23004": (18.5001, -88.2961), "23005": (21.1619, -86.8515),
-    "09015": (19.4326, -99.1332), "09007": (19.3574, -99.0671), "26030": (29.0729, -110.9559),
-    "02002": (32.6245, -115.4523), "02004": (32.5149, -117.0382), "31050": (20.9674, -89.5926),
+    "29033": (19.3139, -98.2404),
+    "29005": (19.4173, -98.1406),
+    "08019": (28.6353, -106.0889),
+    "08037": (31.6904, -106.4245),
+    "23004": (18.5001, -88.2961),
+    "23005": (21.1619, -86.8515),
+    "09015": (19.4326, -99.1332),
+    "09007": (19.3574, -99.0671),
+    "26030": (29.0729, -110.9559),
+    "02002": (32.6245, -115.4523),
+    "02004": (32.5149, -117.0382),
+    "31050": (20.9674, -89.5926),
 }
 
 
@@ -277,8 +375,9 @@ def load_detentions(
     fake = Faker("es_MX")
     fake.seed_instance(seed)
     police = list(
-        Institution.objects.filter(kind__in=[K.POLICE_STATE, K.POLICE_MUNICIPAL])
-        .select_related("state", "municipality")
+        Institution.objects.filter(kind__in=[K.POLICE_STATE, K.POLICE_MUNICIPAL]).select_related(
+            "state", "municipality"
+        )
     )
     receivers = {
         (i.state_id, i.kind): i
@@ -305,7 +404,8 @@ def load_detentions(
         institution = rnd.choice(police)
         assert institution.state_id is not None
         municipalities = (
-            [institution.municipality] if institution.municipality
+            [institution.municipality]
+            if institution.municipality
             else by_state[institution.state_id]
         )
         capture, registered_at = synthetic_capture(
@@ -314,7 +414,9 @@ def load_detentions(
         try:
             with transaction.atomic():
                 detention_register(
-                    actor=officers[institution.pk], data=capture, channel=Channel.CLI,
+                    actor=officers[institution.pk],
+                    data=capture,
+                    channel=Channel.CLI,
                     now=registered_at,
                 )
             registered += 1

@@ -128,9 +128,7 @@ class DetainedPerson(models.Model):
 
     @property
     def full_name(self) -> str:
-        return " ".join(
-            p for p in (self.given_names, self.first_surname, self.second_surname) if p
-        )
+        return " ".join(p for p in (self.given_names, self.first_surname, self.second_surname) if p)
 
 
 class Officer(models.Model):

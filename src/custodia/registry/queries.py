@@ -40,8 +40,9 @@ def visible_detentions(user: User) -> QuerySet[Detention]:
     )
 
 
-def get_detention(user: User, folio_text: str, *, channel: Channel | str, ip: str | None = None,
-                  purpose: str = "") -> Detention:
+def get_detention(
+    user: User, folio_text: str, *, channel: Channel | str, ip: str | None = None, purpose: str = ""
+) -> Detention:
     """The detention, with its events and officers, after checking the user may see it.
     The read is written to the access log."""
     try:
@@ -50,7 +51,11 @@ def get_detention(user: User, folio_text: str, *, channel: Channel | str, ip: st
         raise DetentionNotFound(str(error)) from error
     detention = (
         Detention.objects.select_related(
-            "person", "institution", "state", "municipality", "receiving_institution",
+            "person",
+            "institution",
+            "state",
+            "municipality",
+            "receiving_institution",
             "current_institution",
         )
         .prefetch_related(
@@ -65,8 +70,14 @@ def get_detention(user: User, folio_text: str, *, channel: Channel | str, ip: st
     if not visible_detentions(user).filter(pk=detention.pk).exists():
         raise access.AccessDenied("Esta detención está fuera de su jurisdicción.")
     with transaction.atomic():
-        log_access(user=user, channel=channel, action="detention.read", folios=[folio], ip=ip,
-                   purpose=purpose)
+        log_access(
+            user=user,
+            channel=channel,
+            action="detention.read",
+            folios=[folio],
+            ip=ip,
+            purpose=purpose,
+        )
     return detention
 
 
@@ -132,8 +143,13 @@ def list_detentions(
     items = items[:page_size]
     if items:
         with transaction.atomic():
-            log_access(user=user, channel=channel, action="detention.list",
-                       folios=[d.folio for d in items], ip=ip)
+            log_access(
+                user=user,
+                channel=channel,
+                action="detention.list",
+                folios=[d.folio for d in items],
+                ip=ip,
+            )
     return Page(items, encode_cursor(items[-1]) if more else None)
 
 

@@ -11,7 +11,8 @@ Pure: no Django. Catalog lookups come in through :class:`Catalog`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
@@ -94,7 +95,7 @@ class Rule:
     title: str
     message: str
     basis: str
-    check: Check | None = field(default=None, compare=False, repr=False)
+    check: Check | None = dataclass_field(default=None, compare=False, repr=False)
 
     def finding(self, field_path: str | None = None, message: str | None = None) -> Finding:
         return Finding(self.code, field_path or self.field, message or self.message)
@@ -273,7 +274,8 @@ _CATALOG: tuple[Rule, ...] = (
         E,
         "*",
         "Hora sin zona horaria",
-        "La fecha y hora debe incluir la diferencia con UTC, por ejemplo 2020-06-30T14:05:00-06:00.",
+        "La fecha y hora debe incluir la diferencia con UTC (por ejemplo "
+        "2020-06-30T14:05:00-06:00).",
         "API.md (instantes RFC 3339 con diferencia horaria explícita)",
     ),
     Rule(

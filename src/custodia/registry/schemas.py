@@ -7,6 +7,7 @@ message, so a capture typed on a phone and a batch sent by a state system get th
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -27,7 +28,12 @@ from .rules import RULES, Finding
 Sex = Literal["male", "female", "other", "unknown"]
 ArrestBasis = Literal["warrant", "flagrante", "urgent_case", "administrative"]
 ReceivingKind = Literal[
-    "public_prosecutor", "civic_judge", "adolescent_justice", "child_protection", "migration", "other"
+    "public_prosecutor",
+    "civic_judge",
+    "adolescent_justice",
+    "child_protection",
+    "migration",
+    "other",
 ]
 
 SEX_LABELS = {"male": "Hombre", "female": "Mujer", "other": "Otro", "unknown": "No determinado"}
@@ -193,7 +199,9 @@ _TYPE_MESSAGES = {
     "date_from_datetime_parsing": "Debe ser una fecha AAAA-MM-DD.",
     "date_parsing": "Debe ser una fecha AAAA-MM-DD.",
     "date_type": "Debe ser una fecha AAAA-MM-DD.",
-    "datetime_parsing": "Debe ser una fecha y hora RFC 3339, por ejemplo 2020-06-30T14:05:00-06:00.",
+    "datetime_parsing": (
+        "Debe ser una fecha y hora RFC 3339, por ejemplo 2020-06-30T14:05:00-06:00."
+    ),
     "datetime_from_date_parsing": (
         "Debe ser una fecha y hora RFC 3339, por ejemplo 2020-06-30T14:05:00-06:00."
     ),
@@ -221,7 +229,7 @@ def field_path(loc: tuple[int | str, ...]) -> str:
     return "".join(parts) or "body"
 
 
-def findings_from_errors(errors: list[dict[str, Any]]) -> list[Finding]:
+def findings_from_errors(errors: Sequence[Mapping[str, Any]]) -> list[Finding]:
     findings = []
     for error in errors:
         kind = error.get("type", "")

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from custodia.core import access
 from custodia.core.accesslog import client_ip
-from custodia.core.models import Channel, Institution, Municipality, RECEIVING_KINDS, State, User
+from custodia.core.models import RECEIVING_KINDS, Channel, Institution, Municipality, State, User
 
 from . import queries, rules
 from .capture_form import OFFICER_ROWS, form_field, payload_from_post
@@ -60,7 +60,8 @@ def capture(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if not access.can_register_detention(user):
         return _forbidden(
-            request, "Sólo el personal de captura o supervisión de una policía registra detenciones."
+            request,
+            "Sólo el personal de captura o supervisión de una policía registra detenciones.",
         )
     institution = user.institution
     assert institution is not None
@@ -68,7 +69,7 @@ def capture(request: HttpRequest) -> HttpResponse:
     warnings: list[rules.Finding] = []
     values: dict[str, str] = {}
     if request.method == "POST":
-        values = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+        values = {k: request.POST.get(k, "") for k in request.POST if k != "csrfmiddlewaretoken"}
         try:
             registration = detention_register(
                 actor=user,
@@ -159,7 +160,7 @@ def detention_list(request: HttpRequest) -> HttpResponse:
             problems.append(str(error))
     start = _parse_day(params.get("from", ""), zone) if params.get("from") else None
     end = _parse_day(params.get("to", ""), zone, end=True) if params.get("to") else None
-    if params.get("from") and start is None or params.get("to") and end is None:
+    if (params.get("from") and start is None) or (params.get("to") and end is None):
         problems.append("Las fechas deben tener la forma AAAA-MM-DD.")
     filters = queries.ListFilters(
         state=state or None,

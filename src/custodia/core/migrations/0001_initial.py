@@ -9,155 +9,400 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Institution',
+            name="Institution",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, unique=True, verbose_name='clave')),
-                ('name', models.CharField(max_length=200, verbose_name='nombre')),
-                ('kind', models.CharField(choices=[('police_municipal', 'Policía municipal'), ('police_state', 'Policía estatal'), ('police_federal', 'Policía federal'), ('national_guard', 'Guardia Nacional'), ('public_prosecutor', 'Fiscalía / Ministerio Público'), ('civic_judge', 'Juzgado cívico'), ('prison', 'Centro penitenciario'), ('adolescent_justice', 'Justicia para adolescentes'), ('migration', 'Autoridad migratoria'), ('secretariat', 'Secretaría Técnica'), ('human_rights', 'Organismo de derechos humanos')], max_length=24, verbose_name='tipo')),
-                ('active', models.BooleanField(default=True, verbose_name='activa')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='alta')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, unique=True, verbose_name="clave")),
+                ("name", models.CharField(max_length=200, verbose_name="nombre")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("police_municipal", "Policía municipal"),
+                            ("police_state", "Policía estatal"),
+                            ("police_federal", "Policía federal"),
+                            ("national_guard", "Guardia Nacional"),
+                            ("public_prosecutor", "Fiscalía / Ministerio Público"),
+                            ("civic_judge", "Juzgado cívico"),
+                            ("prison", "Centro penitenciario"),
+                            ("adolescent_justice", "Justicia para adolescentes"),
+                            ("migration", "Autoridad migratoria"),
+                            ("secretariat", "Secretaría Técnica"),
+                            ("human_rights", "Organismo de derechos humanos"),
+                        ],
+                        max_length=24,
+                        verbose_name="tipo",
+                    ),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="activa")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="alta")),
             ],
             options={
-                'verbose_name': 'institución',
-                'verbose_name_plural': 'instituciones',
-                'ordering': ['code'],
+                "verbose_name": "institución",
+                "verbose_name_plural": "instituciones",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Municipality',
+            name="Municipality",
             fields=[
-                ('code', models.CharField(max_length=5, primary_key=True, serialize=False, verbose_name='clave INEGI')),
-                ('name', models.CharField(max_length=120, verbose_name='nombre')),
-                ('is_capital', models.BooleanField(default=False, verbose_name='capital del estado')),
-                ('timezone', models.CharField(blank=True, help_text='Vacío: la del estado. Sólo donde el municipio difiere (franja fronteriza…).', max_length=64, verbose_name='zona horaria (IANA)')),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=5, primary_key=True, serialize=False, verbose_name="clave INEGI"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="nombre")),
+                (
+                    "is_capital",
+                    models.BooleanField(default=False, verbose_name="capital del estado"),
+                ),
+                (
+                    "timezone",
+                    models.CharField(
+                        blank=True,
+                        help_text="Vacío: la del estado. Sólo donde el municipio difiere (franja fronteriza…).",
+                        max_length=64,
+                        verbose_name="zona horaria (IANA)",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'municipio',
-                'verbose_name_plural': 'municipios',
-                'ordering': ['code'],
+                "verbose_name": "municipio",
+                "verbose_name_plural": "municipios",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='State',
+            name="State",
             fields=[
-                ('code', models.CharField(max_length=2, primary_key=True, serialize=False, verbose_name='clave INEGI')),
-                ('name', models.CharField(max_length=80, verbose_name='nombre')),
-                ('abbreviation', models.CharField(max_length=10, verbose_name='abreviatura')),
-                ('zone', models.CharField(choices=[('noroeste', 'Noroeste'), ('noreste', 'Noreste'), ('occidente', 'Occidente'), ('centro', 'Centro'), ('sureste', 'Sureste')], max_length=12, verbose_name='zona CNSSP')),
-                ('timezone', models.CharField(max_length=64, verbose_name='zona horaria (IANA)')),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=2, primary_key=True, serialize=False, verbose_name="clave INEGI"
+                    ),
+                ),
+                ("name", models.CharField(max_length=80, verbose_name="nombre")),
+                ("abbreviation", models.CharField(max_length=10, verbose_name="abreviatura")),
+                (
+                    "zone",
+                    models.CharField(
+                        choices=[
+                            ("noroeste", "Noroeste"),
+                            ("noreste", "Noreste"),
+                            ("occidente", "Occidente"),
+                            ("centro", "Centro"),
+                            ("sureste", "Sureste"),
+                        ],
+                        max_length=12,
+                        verbose_name="zona CNSSP",
+                    ),
+                ),
+                ("timezone", models.CharField(max_length=64, verbose_name="zona horaria (IANA)")),
             ],
             options={
-                'verbose_name': 'entidad federativa',
-                'verbose_name_plural': 'entidades federativas',
-                'ordering': ['code'],
+                "verbose_name": "entidad federativa",
+                "verbose_name_plural": "entidades federativas",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('role', models.CharField(choices=[('capture', 'Captura (policía)'), ('supervisor', 'Supervisión'), ('receiving', 'Autoridad receptora'), ('state_analyst', 'Análisis estatal'), ('national_analyst', 'Análisis nacional (Secretaría Técnica)'), ('auditor', 'Auditoría (derechos humanos)'), ('admin', 'Administración')], default='capture', max_length=20, verbose_name='rol')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
-                ('institution', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='users', to='core.institution', verbose_name='institución')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="last name"),
+                ),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="email address"),
+                ),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="date joined"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("capture", "Captura (policía)"),
+                            ("supervisor", "Supervisión"),
+                            ("receiving", "Autoridad receptora"),
+                            ("state_analyst", "Análisis estatal"),
+                            ("national_analyst", "Análisis nacional (Secretaría Técnica)"),
+                            ("auditor", "Auditoría (derechos humanos)"),
+                            ("admin", "Administración"),
+                        ],
+                        default="capture",
+                        max_length=20,
+                        verbose_name="rol",
+                    ),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="users",
+                        to="core.institution",
+                        verbose_name="institución",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'usuario',
-                'verbose_name_plural': 'usuarios',
+                "verbose_name": "usuario",
+                "verbose_name_plural": "usuarios",
             },
             managers=[
-                ('objects', django.contrib.auth.models.UserManager()),
+                ("objects", django.contrib.auth.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='AccessLog',
+            name="AccessLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='fecha')),
-                ('username', models.CharField(blank=True, max_length=150, verbose_name='usuario')),
-                ('role', models.CharField(blank=True, max_length=20, verbose_name='rol')),
-                ('institution_code', models.CharField(blank=True, max_length=40, verbose_name='institución')),
-                ('channel', models.CharField(choices=[('web', 'Web'), ('api', 'API'), ('cli', 'Línea de comandos')], max_length=8, verbose_name='canal')),
-                ('action', models.CharField(max_length=40, verbose_name='acción')),
-                ('folio', models.CharField(blank=True, db_index=True, max_length=32, verbose_name='folio')),
-                ('purpose', models.CharField(blank=True, max_length=300, verbose_name='propósito')),
-                ('ip', models.GenericIPAddressField(blank=True, null=True, verbose_name='IP')),
-                ('user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="fecha"),
+                ),
+                ("username", models.CharField(blank=True, max_length=150, verbose_name="usuario")),
+                ("role", models.CharField(blank=True, max_length=20, verbose_name="rol")),
+                (
+                    "institution_code",
+                    models.CharField(blank=True, max_length=40, verbose_name="institución"),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("web", "Web"), ("api", "API"), ("cli", "Línea de comandos")],
+                        max_length=8,
+                        verbose_name="canal",
+                    ),
+                ),
+                ("action", models.CharField(max_length=40, verbose_name="acción")),
+                (
+                    "folio",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=32, verbose_name="folio"
+                    ),
+                ),
+                ("purpose", models.CharField(blank=True, max_length=300, verbose_name="propósito")),
+                ("ip", models.GenericIPAddressField(blank=True, null=True, verbose_name="IP")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'registro de acceso',
-                'verbose_name_plural': 'bitácora de accesos',
-                'ordering': ['-at', '-id'],
+                "verbose_name": "registro de acceso",
+                "verbose_name_plural": "bitácora de accesos",
+                "ordering": ["-at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(blank=True, max_length=100, verbose_name='nombre')),
-                ('token_hash', models.CharField(editable=False, max_length=64, unique=True)),
-                ('hint', models.CharField(editable=False, max_length=12, verbose_name='inicio del token')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='creado')),
-                ('last_used_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='último uso')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='revocado')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=100, verbose_name="nombre")),
+                ("token_hash", models.CharField(editable=False, max_length=64, unique=True)),
+                (
+                    "hint",
+                    models.CharField(
+                        editable=False, max_length=12, verbose_name="inicio del token"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="creado")),
+                (
+                    "last_used_at",
+                    models.DateTimeField(
+                        blank=True, editable=False, null=True, verbose_name="último uso"
+                    ),
+                ),
+                (
+                    "revoked_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="revocado"),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'token de API',
-                'verbose_name_plural': 'tokens de API',
-                'ordering': ['-created_at'],
+                "verbose_name": "token de API",
+                "verbose_name_plural": "tokens de API",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddField(
-            model_name='institution',
-            name='municipality',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.municipality'),
+            model_name="institution",
+            name="municipality",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="core.municipality",
+            ),
         ),
         migrations.AddField(
-            model_name='municipality',
-            name='state',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='municipalities', to='core.state'),
+            model_name="municipality",
+            name="state",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="municipalities",
+                to="core.state",
+            ),
         ),
         migrations.AddField(
-            model_name='institution',
-            name='state',
-            field=models.ForeignKey(blank=True, help_text='Vacío sólo para instituciones de alcance nacional.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='institutions', to='core.state'),
+            model_name="institution",
+            name="state",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Vacío sólo para instituciones de alcance nacional.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="institutions",
+                to="core.state",
+            ),
         ),
         migrations.CreateModel(
-            name='IdempotencyRecord',
+            name="IdempotencyRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=200)),
-                ('method', models.CharField(max_length=8)),
-                ('path', models.CharField(max_length=300)),
-                ('request_hash', models.CharField(max_length=64)),
-                ('status', models.PositiveSmallIntegerField()),
-                ('response', models.JSONField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=200)),
+                ("method", models.CharField(max_length=8)),
+                ("path", models.CharField(max_length=300)),
+                ("request_hash", models.CharField(max_length=64)),
+                ("status", models.PositiveSmallIntegerField()),
+                ("response", models.JSONField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('user', 'key'), name='idempotency_user_key_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("user", "key"), name="idempotency_user_key_unique"
+                    )
+                ],
             },
         ),
     ]

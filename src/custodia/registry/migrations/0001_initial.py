@@ -6,138 +6,344 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0001_initial'),
+        ("core", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Detention',
+            name="Detention",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('folio', models.CharField(max_length=20, unique=True, verbose_name='folio')),
-                ('address', models.CharField(blank=True, max_length=300, verbose_name='domicilio')),
-                ('latitude', models.FloatField(blank=True, null=True)),
-                ('longitude', models.FloatField(blank=True, null=True)),
-                ('place_timezone', models.CharField(max_length=64)),
-                ('detained_at', models.DateTimeField(verbose_name='detención')),
-                ('registered_at', models.DateTimeField(verbose_name='registro')),
-                ('arrest_basis', models.CharField(choices=[('warrant', 'Orden de aprehensión'), ('flagrante', 'Flagrancia'), ('urgent_case', 'Caso urgente'), ('administrative', 'Arresto administrativo')], max_length=16, verbose_name='fundamento')),
-                ('reason', models.TextField(verbose_name='motivo')),
-                ('receiving_kind', models.CharField(max_length=24, verbose_name='tipo de autoridad receptora')),
-                ('receiving_name', models.CharField(max_length=120, verbose_name='autoridad receptora')),
-                ('contact_name', models.CharField(blank=True, max_length=120)),
-                ('contact_relationship', models.CharField(blank=True, max_length=60)),
-                ('contact_phone', models.CharField(blank=True, max_length=30)),
-                ('force_used', models.BooleanField(default=False)),
-                ('warning_codes', models.JSONField(blank=True, default=list)),
-                ('status', models.CharField(choices=[('in_police_custody', 'Bajo custodia policial'), ('with_prosecutor', 'A disposición del Ministerio Público'), ('with_civic_judge', 'A disposición del juez cívico'), ('with_adolescent_justice', 'Con la autoridad para adolescentes'), ('with_child_protection', 'Con la Procuraduría de Protección'), ('with_migration', 'Con la autoridad migratoria'), ('with_other_authority', 'Con otra autoridad'), ('before_judge', 'A disposición del juez'), ('in_prison', 'En centro penitenciario'), ('released', 'En libertad'), ('escaped', 'Evadida'), ('deceased', 'Fallecida bajo custodia')], max_length=24, verbose_name='situación')),
-                ('current_authority', models.CharField(max_length=120, verbose_name='autoridad a cargo')),
-                ('current_location', models.CharField(blank=True, max_length=300, verbose_name='lugar')),
-                ('last_event_at', models.DateTimeField()),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('current_institution', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.institution')),
-                ('institution', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='detentions', to='core.institution', verbose_name='institución')),
-                ('municipality', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.municipality')),
-                ('receiving_institution', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.institution')),
-                ('registered_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('state', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.state')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("folio", models.CharField(max_length=20, unique=True, verbose_name="folio")),
+                ("address", models.CharField(blank=True, max_length=300, verbose_name="domicilio")),
+                ("latitude", models.FloatField(blank=True, null=True)),
+                ("longitude", models.FloatField(blank=True, null=True)),
+                ("place_timezone", models.CharField(max_length=64)),
+                ("detained_at", models.DateTimeField(verbose_name="detención")),
+                ("registered_at", models.DateTimeField(verbose_name="registro")),
+                (
+                    "arrest_basis",
+                    models.CharField(
+                        choices=[
+                            ("warrant", "Orden de aprehensión"),
+                            ("flagrante", "Flagrancia"),
+                            ("urgent_case", "Caso urgente"),
+                            ("administrative", "Arresto administrativo"),
+                        ],
+                        max_length=16,
+                        verbose_name="fundamento",
+                    ),
+                ),
+                ("reason", models.TextField(verbose_name="motivo")),
+                (
+                    "receiving_kind",
+                    models.CharField(max_length=24, verbose_name="tipo de autoridad receptora"),
+                ),
+                (
+                    "receiving_name",
+                    models.CharField(max_length=120, verbose_name="autoridad receptora"),
+                ),
+                ("contact_name", models.CharField(blank=True, max_length=120)),
+                ("contact_relationship", models.CharField(blank=True, max_length=60)),
+                ("contact_phone", models.CharField(blank=True, max_length=30)),
+                ("force_used", models.BooleanField(default=False)),
+                ("warning_codes", models.JSONField(blank=True, default=list)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("in_police_custody", "Bajo custodia policial"),
+                            ("with_prosecutor", "A disposición del Ministerio Público"),
+                            ("with_civic_judge", "A disposición del juez cívico"),
+                            ("with_adolescent_justice", "Con la autoridad para adolescentes"),
+                            ("with_child_protection", "Con la Procuraduría de Protección"),
+                            ("with_migration", "Con la autoridad migratoria"),
+                            ("with_other_authority", "Con otra autoridad"),
+                            ("before_judge", "A disposición del juez"),
+                            ("in_prison", "En centro penitenciario"),
+                            ("released", "En libertad"),
+                            ("escaped", "Evadida"),
+                            ("deceased", "Fallecida bajo custodia"),
+                        ],
+                        max_length=24,
+                        verbose_name="situación",
+                    ),
+                ),
+                (
+                    "current_authority",
+                    models.CharField(max_length=120, verbose_name="autoridad a cargo"),
+                ),
+                (
+                    "current_location",
+                    models.CharField(blank=True, max_length=300, verbose_name="lugar"),
+                ),
+                ("last_event_at", models.DateTimeField()),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "current_institution",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.institution",
+                    ),
+                ),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="detentions",
+                        to="core.institution",
+                        verbose_name="institución",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.municipality",
+                    ),
+                ),
+                (
+                    "receiving_institution",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.institution",
+                    ),
+                ),
+                (
+                    "registered_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "state",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.state",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'detención',
-                'verbose_name_plural': 'detenciones',
-                'ordering': ['-detained_at', '-id'],
+                "verbose_name": "detención",
+                "verbose_name_plural": "detenciones",
+                "ordering": ["-detained_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='DetainedPerson',
+            name="DetainedPerson",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('given_names', models.CharField(max_length=120, verbose_name='nombre(s)')),
-                ('first_surname', models.CharField(max_length=120, verbose_name='primer apellido')),
-                ('second_surname', models.CharField(blank=True, max_length=120, verbose_name='segundo apellido')),
-                ('alias', models.CharField(blank=True, max_length=120, verbose_name='alias')),
-                ('sex', models.CharField(choices=[('male', 'Hombre'), ('female', 'Mujer'), ('other', 'Otro'), ('unknown', 'No determinado')], max_length=8, verbose_name='sexo')),
-                ('age', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='edad')),
-                ('birth_date', models.DateField(blank=True, null=True, verbose_name='fecha de nacimiento')),
-                ('curp', models.CharField(blank=True, db_index=True, max_length=18, verbose_name='CURP')),
-                ('nationality', models.CharField(blank=True, max_length=60, verbose_name='nacionalidad')),
-                ('physical_condition', models.TextField(blank=True, verbose_name='estado físico aparente y lesiones')),
-                ('distinguishing_marks', models.TextField(blank=True, verbose_name='señas particulares')),
-                ('detention', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='person', to='registry.detention')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("given_names", models.CharField(max_length=120, verbose_name="nombre(s)")),
+                ("first_surname", models.CharField(max_length=120, verbose_name="primer apellido")),
+                (
+                    "second_surname",
+                    models.CharField(blank=True, max_length=120, verbose_name="segundo apellido"),
+                ),
+                ("alias", models.CharField(blank=True, max_length=120, verbose_name="alias")),
+                (
+                    "sex",
+                    models.CharField(
+                        choices=[
+                            ("male", "Hombre"),
+                            ("female", "Mujer"),
+                            ("other", "Otro"),
+                            ("unknown", "No determinado"),
+                        ],
+                        max_length=8,
+                        verbose_name="sexo",
+                    ),
+                ),
+                (
+                    "age",
+                    models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="edad"),
+                ),
+                (
+                    "birth_date",
+                    models.DateField(blank=True, null=True, verbose_name="fecha de nacimiento"),
+                ),
+                (
+                    "curp",
+                    models.CharField(blank=True, db_index=True, max_length=18, verbose_name="CURP"),
+                ),
+                (
+                    "nationality",
+                    models.CharField(blank=True, max_length=60, verbose_name="nacionalidad"),
+                ),
+                (
+                    "physical_condition",
+                    models.TextField(blank=True, verbose_name="estado físico aparente y lesiones"),
+                ),
+                (
+                    "distinguishing_marks",
+                    models.TextField(blank=True, verbose_name="señas particulares"),
+                ),
+                (
+                    "detention",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="person",
+                        to="registry.detention",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'persona detenida',
-                'verbose_name_plural': 'personas detenidas',
+                "verbose_name": "persona detenida",
+                "verbose_name_plural": "personas detenidas",
             },
         ),
         migrations.CreateModel(
-            name='CustodyEvent',
+            name="CustodyEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sequence', models.PositiveIntegerField()),
-                ('kind', models.CharField(choices=[('registered', 'Registro de la detención'), ('handed_over', 'Puesta a disposición'), ('transferred', 'Traslado'), ('legal_status_changed', 'Cambio de situación jurídica'), ('presented_to_judge', 'Presentación ante el juez'), ('admitted_to_prison', 'Ingreso a centro penitenciario'), ('released', 'Libertad'), ('escaped', 'Evasión'), ('recaptured', 'Recaptura'), ('died_in_custody', 'Fallecimiento bajo custodia'), ('corrected', 'Corrección'), ('note', 'Nota')], max_length=24)),
-                ('occurred_at', models.DateTimeField()),
-                ('recorded_at', models.DateTimeField()),
-                ('local_zone', models.CharField(max_length=64)),
-                ('data', models.JSONField(default=dict)),
-                ('institution', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.institution')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('detention', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='registry.detention')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sequence", models.PositiveIntegerField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("registered", "Registro de la detención"),
+                            ("handed_over", "Puesta a disposición"),
+                            ("transferred", "Traslado"),
+                            ("legal_status_changed", "Cambio de situación jurídica"),
+                            ("presented_to_judge", "Presentación ante el juez"),
+                            ("admitted_to_prison", "Ingreso a centro penitenciario"),
+                            ("released", "Libertad"),
+                            ("escaped", "Evasión"),
+                            ("recaptured", "Recaptura"),
+                            ("died_in_custody", "Fallecimiento bajo custodia"),
+                            ("corrected", "Corrección"),
+                            ("note", "Nota"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField()),
+                ("recorded_at", models.DateTimeField()),
+                ("local_zone", models.CharField(max_length=64)),
+                ("data", models.JSONField(default=dict)),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.institution",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "detention",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="registry.detention",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'movimiento',
-                'verbose_name_plural': 'movimientos',
-                'ordering': ['detention', 'sequence'],
+                "verbose_name": "movimiento",
+                "verbose_name_plural": "movimientos",
+                "ordering": ["detention", "sequence"],
             },
         ),
         migrations.CreateModel(
-            name='Officer',
+            name="Officer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField()),
-                ('name', models.CharField(max_length=120, verbose_name='nombre')),
-                ('rank', models.CharField(blank=True, max_length=60, verbose_name='cargo o grado')),
-                ('unit', models.CharField(blank=True, max_length=120, verbose_name='unidad')),
-                ('cuip', models.CharField(blank=True, max_length=60, verbose_name='CUIP')),
-                ('detention', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='officers', to='registry.detention')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField()),
+                ("name", models.CharField(max_length=120, verbose_name="nombre")),
+                ("rank", models.CharField(blank=True, max_length=60, verbose_name="cargo o grado")),
+                ("unit", models.CharField(blank=True, max_length=120, verbose_name="unidad")),
+                ("cuip", models.CharField(blank=True, max_length=60, verbose_name="CUIP")),
+                (
+                    "detention",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="officers",
+                        to="registry.detention",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'elemento aprehensor',
-                'verbose_name_plural': 'elementos aprehensores',
-                'ordering': ['position'],
+                "verbose_name": "elemento aprehensor",
+                "verbose_name_plural": "elementos aprehensores",
+                "ordering": ["position"],
             },
         ),
         migrations.AddIndex(
-            model_name='detention',
-            index=models.Index(fields=['state', '-detained_at'], name='detention_state_time'),
+            model_name="detention",
+            index=models.Index(fields=["state", "-detained_at"], name="detention_state_time"),
         ),
         migrations.AddIndex(
-            model_name='detention',
-            index=models.Index(fields=['institution', '-detained_at'], name='detention_inst_time'),
+            model_name="detention",
+            index=models.Index(fields=["institution", "-detained_at"], name="detention_inst_time"),
         ),
         migrations.AddIndex(
-            model_name='detention',
-            index=models.Index(fields=['status', '-detained_at'], name='detention_status_time'),
+            model_name="detention",
+            index=models.Index(fields=["status", "-detained_at"], name="detention_status_time"),
         ),
         migrations.AddIndex(
-            model_name='detention',
-            index=models.Index(fields=['receiving_institution', '-detained_at'], name='detention_recv'),
+            model_name="detention",
+            index=models.Index(
+                fields=["receiving_institution", "-detained_at"], name="detention_recv"
+            ),
         ),
         migrations.AddIndex(
-            model_name='detention',
-            index=models.Index(fields=['current_institution', '-detained_at'], name='detention_curr'),
+            model_name="detention",
+            index=models.Index(
+                fields=["current_institution", "-detained_at"], name="detention_curr"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='custodyevent',
-            constraint=models.UniqueConstraint(fields=('detention', 'sequence'), name='event_sequence'),
+            model_name="custodyevent",
+            constraint=models.UniqueConstraint(
+                fields=("detention", "sequence"), name="event_sequence"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='officer',
-            constraint=models.UniqueConstraint(fields=('detention', 'position'), name='officer_position'),
+            model_name="officer",
+            constraint=models.UniqueConstraint(
+                fields=("detention", "position"), name="officer_position"
+            ),
         ),
     ]

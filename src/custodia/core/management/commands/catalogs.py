@@ -25,7 +25,9 @@ class Command(BaseCommand):
         if options["action"] == "load":
             states = load_states(State)
             created, updated = load_municipalities(State, Municipality)
-            self.stdout.write(f"{states} entidades; municipios: {created} nuevos, {updated} actualizados.")
+            self.stdout.write(
+                f"{states} entidades; municipios: {created} nuevos, {updated} actualizados."
+            )
             return
         path = Path(options["file"])
         if not path.is_file():

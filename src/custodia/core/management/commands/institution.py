@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.validators import validate_slug
-from django.core.exceptions import ValidationError
 
 from custodia.core.models import Institution, InstitutionKind, Municipality, State
 
@@ -43,7 +43,9 @@ class Command(BaseCommand):
             InstitutionKind.HUMAN_RIGHTS,
             InstitutionKind.MIGRATION,
         }:
-            raise CommandError("Indique --state: sólo las instituciones nacionales no tienen entidad.")
+            raise CommandError(
+                "Indique --state: sólo las instituciones nacionales no tienen entidad."
+            )
         municipality = None
         if options["municipality"]:
             municipality = Municipality.objects.filter(code=options["municipality"].strip()).first()

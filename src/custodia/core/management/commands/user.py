@@ -29,8 +29,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         username = options["username"].strip()
-        if not username or len(username) > 150 or not all(
-            ch.isalnum() or ch in "@.+-_" for ch in username
+        if (
+            not username
+            or len(username) > 150
+            or not all(ch.isalnum() or ch in "@.+-_" for ch in username)
         ):
             raise CommandError(
                 "El nombre de usuario admite hasta 150 letras, números y los signos @ . + - _"

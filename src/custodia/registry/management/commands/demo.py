@@ -41,9 +41,11 @@ class Command(BaseCommand):
             )
         elif count:
             with tqdm(total=count, desc="Detenciones", unit="det", disable=None) as bar:
-                registered, rejected = demo.load_detentions(
-                    count, options["seed"], progress=lambda _: bar.update(1)
-                )
+
+                def advance(_: int) -> None:
+                    bar.update(1)
+
+                registered, rejected = demo.load_detentions(count, options["seed"], advance)
             self.stdout.write(f"Detenciones registradas: {registered} (rechazadas: {rejected}).")
         self.stdout.write("")
         self.stdout.write("Usuarios de demostración (usuario / contraseña · rol · institución):")
