@@ -30,6 +30,7 @@ def test_registers_a_detention_and_returns_the_full_record(api: Client) -> None:
     assert [e["kind"] for e in record["events"]] == ["registered"]
     assert record["officers"][0]["name"] == "Pedro Ruiz Soto"
     assert record["warnings"] == []
+    assert "Hernández".encode() in response.content, "UTF-8, not \\u escapes"
 
 
 def test_registration_writes_record_person_officers_event_and_access_log(api: Client) -> None:

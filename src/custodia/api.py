@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
+from ninja.renderers import JSONRenderer
 
 from custodia.core.access import AccessDenied
 from custodia.core.idempotency import IdempotencyConflict, InvalidIdempotencyKey
@@ -29,6 +30,12 @@ class StrictJSONParser(Parser):
         return json.loads(request.body.decode("utf-8"), parse_constant=_reject_constant)
 
 
+class UTF8JSONRenderer(JSONRenderer):
+    """Accents as themselves ("Hernández"), not as \\u escapes: the body is UTF-8 anyway."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
 api = NinjaAPI(
     title="Custodia — API del Registro Nacional de Detenciones",
     version="1",
@@ -41,6 +48,7 @@ api = NinjaAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
     parser=StrictJSONParser(),
+    renderer=UTF8JSONRenderer(),
 )
 api.add_router("/", registry_router)
 
