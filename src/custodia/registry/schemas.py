@@ -25,17 +25,6 @@ from pydantic_core import PydanticCustomError
 
 from .rules import RULES, Finding
 
-Sex = Literal["male", "female", "other", "unknown"]
-ArrestBasis = Literal["warrant", "flagrante", "urgent_case", "administrative"]
-ReceivingKind = Literal[
-    "public_prosecutor",
-    "civic_judge",
-    "adolescent_justice",
-    "child_protection",
-    "migration",
-    "other",
-]
-
 SEX_LABELS = {"male": "Hombre", "female": "Mujer", "other": "Otro", "unknown": "No determinado"}
 ARREST_BASIS_LABELS = {
     "warrant": "Orden de aprehensión",
@@ -72,6 +61,23 @@ def _required(value: Any) -> Any:
     if isinstance(value, str) and not value:
         raise PydanticCustomError("missing", "required")
     return value
+
+
+def _choice(*values: str) -> Any:
+    """A closed set of codes; an empty string (an untouched select) counts as missing."""
+    return Annotated[Literal[values], BeforeValidator(_required)]  # type: ignore[valid-type]
+
+
+Sex = _choice("male", "female", "other", "unknown")
+ArrestBasis = _choice("warrant", "flagrante", "urgent_case", "administrative")
+ReceivingKind = _choice(
+    "public_prosecutor",
+    "civic_judge",
+    "adolescent_justice",
+    "child_protection",
+    "migration",
+    "other",
+)
 
 
 def _optional(value: Any) -> Any:
@@ -244,7 +250,7 @@ def findings_from_errors(errors: Sequence[Mapping[str, Any]]) -> list[Finding]:
             if kind == "too_long":
                 message = f"Demasiados elementos (máximo {limit})."
         elif code == "RND-E144":
-            expected = (error.get("ctx") or {}).get("expected", "")
+            expected = str((error.get("ctx") or {}).get("expected", "")).replace(" or ", " o ")
             message = f"El valor no es una de las opciones permitidas: {expected}."
         elif code == "RND-E143":
             message = _TYPE_MESSAGES.get(kind, RULES[code].message)
@@ -261,7 +267,23 @@ def parse_detention(data: Any) -> tuple[DetentionIn | None, list[Finding]]:
     try:
         return DetentionIn.model_validate(data), []
     except ValidationError as error:
-        return None, findings_from_errors(error.errors())
+        findings = findings_from_errors(error.errors())
+    # The age rule needs a parsed capture; say now, with the other gaps, if both are missing.
+    person = data.get("person")
+    if (
+        isinstance(person, dict)
+        and person.get("age") in (None, "")
+        and person.get("birth_date") in (None, "")
+        and not any(f.field in {"person.age", "person.birth_date"} for f in findings)
+    ):
+        findings.append(
+            Finding(
+                "RND-E101",
+                "person.age",
+                "Indique la edad (aunque sea aproximada) o la fecha de nacimiento.",
+            )
+        )
+    return None, findings
 
 
 class RuleOut(Schema):

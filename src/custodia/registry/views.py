@@ -83,9 +83,8 @@ def capture(request: HttpRequest) -> HttpResponse:
             warnings = rejected.warnings
         else:
             folio = registration.detention.folio
-            messages.success(request, f"Detención registrada con el folio {folio}.")
-            for warning in registration.warnings:
-                messages.warning(request, f"{warning.message} ({warning.code})")
+            note = " Revise las advertencias de calidad." if registration.warnings else ""
+            messages.success(request, f"Detención registrada con el folio {folio}.{note}")
             return redirect("registry:detail", folio=folio)
     else:
         zone = ZoneInfo(institution.state.timezone if institution.state else "America/Mexico_City")
