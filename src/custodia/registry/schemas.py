@@ -63,21 +63,22 @@ def _required(value: Any) -> Any:
     return value
 
 
-def _choice(*values: str) -> Any:
-    """A closed set of codes; an empty string (an untouched select) counts as missing."""
-    return Annotated[Literal[values], BeforeValidator(_required)]  # type: ignore[valid-type]
-
-
-Sex = _choice("male", "female", "other", "unknown")
-ArrestBasis = _choice("warrant", "flagrante", "urgent_case", "administrative")
-ReceivingKind = _choice(
-    "public_prosecutor",
-    "civic_judge",
-    "adolescent_justice",
-    "child_protection",
-    "migration",
-    "other",
-)
+# Closed sets of codes; an empty string (an untouched select) counts as missing.
+Sex = Annotated[Literal["male", "female", "other", "unknown"], BeforeValidator(_required)]
+ArrestBasis = Annotated[
+    Literal["warrant", "flagrante", "urgent_case", "administrative"], BeforeValidator(_required)
+]
+ReceivingKind = Annotated[
+    Literal[
+        "public_prosecutor",
+        "civic_judge",
+        "adolescent_justice",
+        "child_protection",
+        "migration",
+        "other",
+    ],
+    BeforeValidator(_required),
+]
 
 
 def _optional(value: Any) -> Any:
