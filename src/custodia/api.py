@@ -13,6 +13,7 @@ from ninja.renderers import JSONRenderer
 
 from custodia.core.access import AccessDenied
 from custodia.core.idempotency import IdempotencyConflict, InvalidIdempotencyKey
+from custodia.registry.api import BadParameter
 from custodia.registry.api import router as registry_router
 from custodia.registry.queries import DetentionNotFound
 from custodia.registry.schemas import findings_from_errors
@@ -112,15 +113,23 @@ def on_bad_idempotency_key(request: HttpRequest, exc: InvalidIdempotencyKey) -> 
     return error_response(request, 400, _one("HTTP-400", exc.message, "Idempotency-Key"))
 
 
-_HTTP_MESSAGES = {
-    400: "El cuerpo no es JSON válido en UTF-8.",
-    405: "Método no permitido.",
-    429: "Demasiadas solicitudes; espere antes de reintentar.",
+@api.exception_handler(BadParameter)
+def on_bad_parameter(request: HttpRequest, exc: BadParameter) -> HttpResponse:
+    return error_response(request, 400, _one("HTTP-400", exc.message, exc.field))
+
+
+# ninja raises HttpError with English text for what it rejects itself.
+_NINJA_MESSAGES = {
+    "Cannot parse request body": ("body", "El cuerpo no es JSON válido en UTF-8."),
+    "Method not allowed": ("", "Método no permitido."),
 }
 
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     status = exc.status_code
-    message = _HTTP_MESSAGES.get(status, str(exc))
-    return error_response(request, status, _one(f"HTTP-{status}", message, "body"))
+    text = str(exc).split(" (")[0]
+    field, message = _NINJA_MESSAGES.get(text, ("", text))
+    if status == 429:
+        field, message = "", "Demasiadas solicitudes; espere antes de reintentar."
+    return error_response(request, status, _one(f"HTTP-{status}", message, field))

@@ -7,8 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja import Status as Reply
-from ninja.errors import HttpError
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from custodia.core.accesslog import client_ip
 from custodia.core.api_auth import TokenAuth
@@ -18,10 +17,21 @@ from custodia.core.models import Channel, User
 from . import queries, rules
 from .folio import InvalidFolio, normalize
 from .models import Status
-from .schemas import DetentionIn, FindingOut, RuleOut
+from .schemas import DetentionIn, FindingOut, Instant, RuleOut
 from .services import detention_register
 
 router = Router(tags=["Detenciones"])
+
+
+class BadParameter(Exception):
+    """A query parameter the API cannot use; answered with 400."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
 auth = TokenAuth()
 
 
@@ -35,11 +45,13 @@ class ErrorsOut(Schema):
 
 
 class DetentionListFilters(Schema):
-    state: str | None = Field(default=None, max_length=2, description="Clave INEGI de la entidad")
-    institution: str | None = Field(default=None, max_length=40)
+    state: str | None = Field(
+        default=None, pattern=r"^\d{2}$", description="Clave INEGI de la entidad"
+    )
+    institution: str | None = Field(default=None, max_length=40, pattern=r"^[-a-zA-Z0-9_]+$")
     status: Status | None = None
-    from_: AwareDatetime | None = Field(default=None, alias="from")
-    to: AwareDatetime | None = None
+    from_: Instant | None = Field(default=None, alias="from")
+    to: Instant | None = None
     cursor: str | None = Field(default=None, max_length=200)
     limit: int = Field(default=queries.PAGE_SIZE, ge=1, le=200, description="Resultados por página")
 
@@ -107,7 +119,9 @@ def list_detentions(request: HttpRequest, filters: Query[DetentionListFilters]) 
             page_size=filters.limit,
         )
     except ValueError as error:
-        raise HttpError(400, "El cursor no es válido.") from error
+        raise BadParameter(
+            "cursor", "El cursor no es válido: use el next_cursor de la respuesta."
+        ) from error
     return {
         "results": [queries.detention_summary(d) for d in page.items],
         "next_cursor": page.next_cursor,

@@ -6,6 +6,7 @@ only translates names, so a field error found by a rule lands next to the field 
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,11 +39,14 @@ def _get(post: QueryDict, name: str) -> str:
 
 def _local_zone(post: QueryDict) -> str | None:
     code = _get(post, "place.municipality").strip()
-    if code:
+    if code.isascii() and code.isdigit():
         municipality = Municipality.objects.select_related("state").filter(code=code).first()
         if municipality:
             return municipality.effective_timezone
-    state = State.objects.filter(code=_get(post, "place.state").strip()).first()
+    state_code = _get(post, "place.state").strip()
+    if not (state_code.isascii() and state_code.isdigit()):
+        return None
+    state = State.objects.filter(code=state_code).first()
     return state.timezone if state else None
 
 
@@ -60,17 +64,29 @@ def local_to_aware(text: str, zone: str | None) -> str:
     return naive.replace(tzinfo=ZoneInfo(zone)).isoformat()
 
 
+def _number(text: str, kind: type[int] | type[float]) -> int | float | str | None:
+    """A typed number as a number; anything else goes on as text for the parser to reject."""
+    text = text.strip().replace(",", ".") if kind is float else text.strip()
+    if not text:
+        return None
+    try:
+        value = kind(text)
+    except ValueError:
+        return text
+    return value if math.isfinite(value) else text
+
+
 def payload_from_post(post: QueryDict) -> dict[str, Any]:
     person: dict[str, Any] = {f: _get(post, f"person.{f}") for f in PERSON_FIELDS}
-    age = person["age"].strip()
-    person["age"] = age if age else None
+    person["age"] = _number(person["age"], int)
     person["birth_date"] = person["birth_date"].strip() or None
     officers = []
     for row in range(OFFICER_ROWS):
         officer = {f: _get(post, f"officers[{row}].{f}") for f in OFFICER_FIELDS}
         if any(v.strip() for v in officer.values()):
             officers.append(officer)
-    lat, lon = _get(post, "place.latitude").strip(), _get(post, "place.longitude").strip()
+    lat = _number(_get(post, "place.latitude"), float)
+    lon = _number(_get(post, "place.longitude"), float)
     contact = {
         "name": _get(post, "contact.name"),
         "relationship": _get(post, "contact.relationship"),
@@ -83,8 +99,8 @@ def payload_from_post(post: QueryDict) -> dict[str, Any]:
             "state": _get(post, "place.state"),
             "municipality": _get(post, "place.municipality"),
             "address": _get(post, "place.address"),
-            "latitude": lat or None,
-            "longitude": lon or None,
+            "latitude": lat,
+            "longitude": lon,
         },
         "arrest_basis": _get(post, "arrest_basis"),
         "reason": _get(post, "reason"),

@@ -106,10 +106,14 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     """Raises ValueError on anything that is not a cursor this server made."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        moment, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return datetime.fromisoformat(moment), int(pk)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as error:
+        moment_text, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        moment, number = datetime.fromisoformat(moment_text), int(pk)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, OverflowError) as error:
         raise ValueError("cursor inválido") from error
+    # Only cursors this server could have made: an aware instant of a plausible year.
+    if moment.tzinfo is None or not 1900 <= moment.year <= 2999 or not 0 < number < 2**63:
+        raise ValueError("cursor inválido")
+    return moment, number
 
 
 def list_detentions(

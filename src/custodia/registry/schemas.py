@@ -6,6 +6,7 @@ message, so a capture typed on a phone and a batch sent by a state system get th
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
@@ -18,12 +19,49 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
     StringConstraints,
     ValidationError,
 )
 from pydantic_core import PydanticCustomError
 
 from .rules import RULES, Finding
+
+# RFC 3339 as text. Without this, pydantic would also take Unix timestamps (numbers or digit
+# strings), which API.md does not allow; a missing offset is still reported as RND-E104.
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:\d{2})?$"
+)
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+
+def _instant_text(value: Any) -> Any:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise PydanticCustomError("missing", "required")
+    if not isinstance(value, str) or not _RFC3339.match(value.strip()):
+        raise PydanticCustomError("datetime_parsing", "not RFC 3339")
+    return value.strip()
+
+
+def _date_text(value: Any) -> Any:
+    if value is None or isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value.strip()):
+        raise PydanticCustomError("date_parsing", "not YYYY-MM-DD")
+    return value.strip()
+
+
+def _plausible_year(value: Any) -> Any:
+    if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise PydanticCustomError("year_range", "year out of range")
+    return value
+
+
+Instant = Annotated[AwareDatetime, BeforeValidator(_instant_text), AfterValidator(_plausible_year)]
+DateText = Annotated[date, BeforeValidator(_date_text), AfterValidator(_plausible_year)]
 
 SEX_LABELS = {"male": "Hombre", "female": "Mujer", "other": "Otro", "unknown": "No determinado"}
 ARREST_BASIS_LABELS = {
@@ -136,8 +174,8 @@ class PersonIn(StrictSchema):
     second_surname: OptName = None  # type: ignore[valid-type]
     alias: OptName = None  # type: ignore[valid-type]
     sex: Sex
-    age: int | None = Field(default=None, ge=-1000, le=1000)
-    birth_date: date | None = None
+    age: StrictInt | None = Field(default=None, ge=-1000, le=1000)
+    birth_date: DateText | None = None
     curp: CurpText = None
     nationality: OptShort = None  # type: ignore[valid-type]
     physical_condition: OptLong = None  # type: ignore[valid-type]
@@ -148,8 +186,8 @@ class PlaceIn(StrictSchema):
     state: StateCode
     municipality: MunicipalityCode = None
     address: OptAddress = None  # type: ignore[valid-type]
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
+    latitude: StrictFloat | None = Field(default=None, ge=-90, le=90)
+    longitude: StrictFloat | None = Field(default=None, ge=-180, le=180)
 
 
 class OfficerIn(StrictSchema):
@@ -173,14 +211,14 @@ class ContactIn(StrictSchema):
 
 class DetentionIn(StrictSchema):
     person: PersonIn
-    detained_at: AwareDatetime
+    detained_at: Instant
     place: PlaceIn
     arrest_basis: ArrestBasis
     reason: Reason  # type: ignore[valid-type]
     officers: list[OfficerIn] = Field(min_length=1, max_length=50)
     receiving_authority: ReceivingAuthorityIn
     contact: ContactIn | None = None
-    force_used: bool = False
+    force_used: StrictBool = False
 
 
 # Pydantic error types, mapped to the catalog.
@@ -220,6 +258,8 @@ _TYPE_MESSAGES = {
     "greater_than_equal": "El valor es demasiado pequeño.",
     "less_than_equal": "El valor es demasiado grande.",
     "too_short": "La lista no puede estar vacía.",
+    "string_pattern_mismatch": "El valor no tiene el formato esperado.",
+    "year_range": f"El año debe estar entre {MIN_YEAR} y {MAX_YEAR}.",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -128,6 +129,8 @@ def _parse_day(text: str, zone: ZoneInfo, *, end: bool = False) -> datetime | No
         day = datetime.strptime(text.strip(), "%Y-%m-%d").date()
     except ValueError:
         return None
+    if not 1900 <= day.year <= 2999:
+        return None
     moment = datetime.combine(day, time.min, tzinfo=zone)
     return moment + (timedelta(days=1) if end else timedelta())
 
@@ -144,7 +147,11 @@ def detention_list(request: HttpRequest) -> HttpResponse:
         zone = ZoneInfo(user.institution.state.timezone)
     state = params.get("state", "").strip()
     status = params.get("status", "").strip()
-    if state and not State.objects.filter(code=state).exists():
+    institution = params.get("institution", "").strip()
+    if institution and not re.fullmatch(r"[-a-zA-Z0-9_]{1,40}", institution):
+        problems.append("La institución no es válida.")
+        institution = ""
+    if state and not (re.fullmatch(r"\d{2}", state) and State.objects.filter(code=state).exists()):
         problems.append("La entidad no existe.")
         state = ""
     if status and status not in Status.values:
@@ -163,7 +170,7 @@ def detention_list(request: HttpRequest) -> HttpResponse:
         problems.append("Las fechas deben tener la forma AAAA-MM-DD.")
     filters = queries.ListFilters(
         state=state or None,
-        institution=params.get("institution", "").strip()[:40] or None,
+        institution=institution or None,
         status=status or None,
         detained_from=start,
         detained_to=end,
