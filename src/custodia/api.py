@@ -17,7 +17,7 @@ from custodia.registry.api import BadParameter
 from custodia.registry.api import router as registry_router
 from custodia.registry.queries import DetentionNotFound
 from custodia.registry.schemas import findings_from_errors
-from custodia.registry.services import RegistrationRejected
+from custodia.registry.services import EventRejected, RegistrationRejected, VersionConflict
 
 
 def _reject_constant(name: str) -> float:
@@ -76,6 +76,16 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
 @api.exception_handler(RegistrationRejected)
 def on_rejected(request: HttpRequest, exc: RegistrationRejected) -> HttpResponse:
     return error_response(request, 422, [f.as_dict() for f in exc.findings])
+
+
+@api.exception_handler(EventRejected)
+def on_event_rejected(request: HttpRequest, exc: EventRejected) -> HttpResponse:
+    return error_response(request, 422, [f.as_dict() for f in exc.findings])
+
+
+@api.exception_handler(VersionConflict)
+def on_version_conflict(request: HttpRequest, exc: VersionConflict) -> HttpResponse:
+    return error_response(request, 409, _one("HTTP-409", exc.message, "expected_version"))
 
 
 @api.exception_handler(AuthenticationError)

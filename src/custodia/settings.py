@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "ninja",
     "custodia.core",
     "custodia.registry",
+    "custodia.notify",
 ]
 
 MIDDLEWARE = [
@@ -157,6 +158,44 @@ CUSTODIA_REGISTRY_POLICY = {
         os.environ.get("CUSTODIA_REGISTRATION_CRITICAL_MINUTES", "360")
     ),
 }
+
+
+def _hours(name: str, default: float) -> float:
+    return float(os.environ.get(name, str(default)))
+
+
+# Legal clocks (DESIGN.md §3). Constitutional limits are law; the others are policy.
+CUSTODIA_CLOCKS = {
+    "handover_warning_hours": _hours("CUSTODIA_HANDOVER_WARNING_HOURS", 4),
+    "handover_critical_hours": _hours("CUSTODIA_HANDOVER_CRITICAL_HOURS", 12),
+    "prosecutor_hours": _hours("CUSTODIA_PROSECUTOR_HOURS", 48),
+    "prosecutor_organized_crime_hours": _hours("CUSTODIA_PROSECUTOR_ORGANIZED_CRIME_HOURS", 96),
+    "judge_hours": _hours("CUSTODIA_JUDGE_HOURS", 72),
+    "judge_extended_hours": _hours("CUSTODIA_JUDGE_EXTENDED_HOURS", 144),
+    "administrative_hours": _hours("CUSTODIA_ADMINISTRATIVE_HOURS", 36),
+    "child_handover_hours": _hours("CUSTODIA_CHILD_HANDOVER_HOURS", 4),
+    "silent_custody_hours": _hours("CUSTODIA_SILENT_CUSTODY_HOURS", 24),
+    "death_alert_days": _hours("CUSTODIA_DEATH_ALERT_DAYS", 30),
+}
+
+# Notifications: the outbox worker (`custodia notify`).
+CUSTODIA_NOTIFY = {
+    "max_attempts": int(os.environ.get("CUSTODIA_NOTIFY_MAX_ATTEMPTS", "8")),
+    "backoff_base_seconds": float(os.environ.get("CUSTODIA_NOTIFY_BACKOFF_SECONDS", "30")),
+    "backoff_max_seconds": float(os.environ.get("CUSTODIA_NOTIFY_BACKOFF_MAX_SECONDS", "3600")),
+    "webhook_timeout_seconds": float(os.environ.get("CUSTODIA_WEBHOOK_TIMEOUT_SECONDS", "10")),
+    "lease_seconds": float(os.environ.get("CUSTODIA_NOTIFY_LEASE_SECONDS", "120")),
+}
+EMAIL_BACKEND = os.environ.get(
+    "CUSTODIA_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
+)
+EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+EMAIL_HOST = os.environ.get("CUSTODIA_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("CUSTODIA_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("CUSTODIA_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("CUSTODIA_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _env_flag("CUSTODIA_EMAIL_TLS")
+DEFAULT_FROM_EMAIL = os.environ.get("CUSTODIA_EMAIL_FROM", "Custodia <no-responder@localhost>")
 
 LOGGING = {
     "version": 1,

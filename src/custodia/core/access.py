@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from .models import POLICE_KINDS, Role
 
@@ -74,14 +74,96 @@ def detention_scope(user: User) -> Q:
     if institution is None:
         return nothing
     if role == Role.CAPTURE:
-        return Q(institution=institution) & ~Q(status__in=_CLOSED)
+        return (Q(institution=institution) | Q(current_institution=institution)) & ~Q(
+            status__in=_CLOSED
+        )
     if role == Role.SUPERVISOR:
-        return Q(institution=institution)
+        return Q(institution=institution) | Q(current_institution=institution)
     if role == Role.RECEIVING:
-        return Q(receiving_institution=institution) | Q(current_institution=institution)
+        return Q(receiving_institution=institution) | _held_by(institution)
     if role == Role.STATE_ANALYST:
         return Q(state_id=institution.state_id) if institution.state_id else nothing
     return nothing
+
+
+def _held_by(institution: Any) -> Q:
+    from custodia.registry.models import DetentionHolder
+
+    return Q(
+        Exists(DetentionHolder.objects.filter(detention=OuterRef("pk"), institution=institution))
+    )
+
+
+# Custody events (issue 3). Whoever holds the person records what happens to them.
+_EVENT_ROLES = frozenset({Role.CAPTURE, Role.SUPERVISOR, Role.RECEIVING})
+# Events by which an authority takes the person in: it may record them itself, by folio, for a
+# detention of its own state, even before it can read the record.
+INTAKE_KINDS = frozenset({"handed_over", "transferred", "presented_to_judge", "admitted_to_prison"})
+
+
+def may_record_event(
+    user: User, detention: Any, kind: str, authority_institution: str | None
+) -> bool:
+    """May ``user`` add an event of ``kind`` to ``detention``? Corrections are further checked
+    against the corrected event (``may_correct``)."""
+    if not is_active_member(user) or user.role not in _EVENT_ROLES or user.institution is None:
+        return False
+    institution = user.institution
+    if kind == "corrected" and user.role == Role.CAPTURE:
+        return False
+    holds = detention.current_institution_id == institution.pk
+    if holds:
+        return True
+    if kind == "note":
+        return detention_visible(user, detention)
+    if kind == "recaptured":
+        return institution.is_police and institution.state_id in {None, detention.state_id}
+    if user.role == Role.RECEIVING and kind in INTAKE_KINDS:
+        named = detention.receiving_institution_id == institution.pk
+        taking_in = authority_institution == institution.code and (
+            institution.state_id in {None, detention.state_id}
+        )
+        return named or taking_in
+    return kind == "corrected" and detention_visible(user, detention)
+
+
+def may_correct(user: User, recorded_by_institution_id: int) -> bool:
+    """Supervisors and receiving authorities correct what their own institution recorded."""
+    return (
+        is_active_member(user)
+        and user.role in {Role.SUPERVISOR, Role.RECEIVING}
+        and user.institution_id == recorded_by_institution_id
+    )
+
+
+def detention_visible(user: User, detention: Any) -> bool:
+    return bool(type(detention).objects.filter(detention_scope(user), pk=detention.pk).exists())
+
+
+def can_see_alerts(user: User) -> bool:
+    return is_active_member(user) and user.role in {
+        Role.SUPERVISOR,
+        Role.RECEIVING,
+        Role.STATE_ANALYST,
+        Role.NATIONAL_ANALYST,
+        Role.AUDITOR,
+    }
+
+
+def can_manage_subscriptions(user: User) -> bool:
+    return (
+        is_active_member(user)
+        and user.institution is not None
+        and user.role
+        in {
+            Role.SUPERVISOR,
+            Role.RECEIVING,
+            Role.STATE_ANALYST,
+            Role.NATIONAL_ANALYST,
+            Role.AUDITOR,
+            Role.ADMIN,
+        }
+    )
 
 
 def can_administer(user: User) -> bool:

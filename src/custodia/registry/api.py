@@ -128,6 +128,18 @@ def list_detentions(request: HttpRequest, filters: Query[DetentionListFilters]) 
     }
 
 
+def _json_body(request: HttpRequest) -> Any:
+    """The body as JSON, strictly (UTF-8, no NaN); the event service validates its shape."""
+    from custodia.api import StrictJSONParser
+
+    if not request.body:
+        return {}
+    try:
+        return StrictJSONParser().parse_body(request)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise BadParameter("body", "El cuerpo no es JSON válido en UTF-8.") from error
+
+
 def _folio(text: str) -> str:
     try:
         return normalize(text)

@@ -82,8 +82,13 @@ class Detention(models.Model):
         Institution, on_delete=models.PROTECT, related_name="+", null=True
     )
     current_location = models.CharField("lugar", max_length=300, blank=True)
+    legal_status = models.CharField("situación jurídica", max_length=40, blank=True)
     last_event_at = models.DateTimeField()
     version = models.PositiveIntegerField(default=1)
+    # "child", "adolescent", "adult" or "": what the clocks need of the age, without the age.
+    age_group = models.CharField(max_length=12, blank=True)
+    # The whole projection (custody.State as JSON): instants the legal clocks start from.
+    custody_state = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["-detained_at", "-id"]
@@ -103,6 +108,24 @@ class Detention(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status not in CLOSED_STATUSES
+
+
+class DetentionHolder(models.Model):
+    """Every institution that has held the person or was named to receive them: who may keep
+    reading the record after the person has moved on."""
+
+    detention = models.ForeignKey(Detention, on_delete=models.PROTECT, related_name="holders")
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    since = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["detention", "institution"], name="holder_unique")
+        ]
+        indexes = [models.Index(fields=["institution", "detention"], name="holder_institution")]
+
+    def __str__(self) -> str:
+        return f"{self.detention_id}:{self.institution_id}"
 
 
 class DetainedPerson(models.Model):

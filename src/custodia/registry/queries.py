@@ -189,6 +189,7 @@ def event_as_dict(event: CustodyEvent) -> dict[str, Any]:
         "place": data.get("place"),
         "legal_status": data.get("legal_status"),
         "details": data.get("details", ""),
+        "corrects": data.get("corrects"),
         "data": data,
         # The ledger (issue 4) assigns leaf indexes; until then there is none.
         "ledger_leaf_index": None,
@@ -258,16 +259,56 @@ def detention_as_dict(detention: Detention) -> dict[str, Any]:
             {"code": code, "field": RULES[code].field, "message": RULES[code].message}
             for code in detention.warning_codes
         ],
-        "current": {
-            "status": detention.status,
-            "authority": detention.current_authority,
-            "institution": (
-                detention.current_institution.code if detention.current_institution else None
-            ),
-            "location": detention.current_location,
-            "since": utc_text(detention.last_event_at),
-        },
+        "current": current_as_dict(detention),
+        "open_clocks": open_clocks_as_dicts(detention),
         "events": [event_as_dict(e) for e in detention.events.all()],
+    }
+
+
+def open_clocks_as_dicts(detention: Detention) -> list[dict[str, Any]]:
+    """The legal clocks still running for this detention, breached or not."""
+    from django.utils import timezone
+
+    from .alerts import all_clocks_of, duration_text
+
+    now = timezone.now()
+    out = []
+    for clock in all_clocks_of(detention, now):
+        if clock.ended_at is not None:
+            continue
+        overdue = clock.overdue_by(now)
+        out.append(
+            {
+                "clock": clock.clock,
+                "label": clock.label,
+                "severity": clock.severity,
+                "started_at": utc_text(clock.started_at),
+                "due_at": utc_text(clock.due_at),
+                "breached": clock.breached(now),
+                "overdue_by": int(overdue.total_seconds()),
+                "remaining_text": duration_text(-overdue) if overdue.total_seconds() < 0 else "",
+                "overdue_text": duration_text(overdue) if overdue.total_seconds() > 0 else "",
+            }
+        )
+    return out
+
+
+def can_read(user: User, detention: Detention) -> bool:
+    return visible_detentions(user).filter(pk=detention.pk).exists()
+
+
+def current_as_dict(detention: Detention) -> dict[str, Any]:
+    return {
+        "status": detention.status,
+        "status_label": Status(detention.status).label,
+        "authority": detention.current_authority,
+        "institution": (
+            detention.current_institution.code if detention.current_institution else None
+        ),
+        "location": detention.current_location,
+        "legal_status": detention.legal_status or None,
+        "since": utc_text(detention.last_event_at),
+        "version": detention.version,
     }
 
 

@@ -509,6 +509,94 @@ _CATALOG: tuple[Rule, ...] = (
     ),
 )
 
+# Custody events (custody.py checks them against the state machine).
+_EVENT_RULES: tuple[Rule, ...] = (
+    Rule(
+        "RND-E301",
+        E,
+        "kind",
+        "Movimiento no permitido",
+        "Este movimiento no es posible en la situación actual de la persona.",
+        "Máquina de estados del RND (custody.ALLOWED_FROM)",
+    ),
+    Rule(
+        "RND-E302",
+        E,
+        "occurred_at",
+        "Movimiento anterior a la detención",
+        "El movimiento no puede ser anterior a la detención.",
+        CONST_16,
+    ),
+    Rule(
+        "RND-E303",
+        E,
+        "occurred_at",
+        "Movimiento en el futuro",
+        "La fecha y hora del movimiento está en el futuro (tolerancia de 5 minutos).",
+        DATA_QUALITY,
+    ),
+    Rule(
+        "RND-E304",
+        E,
+        "kind",
+        "Ingreso a prisión sin orden judicial",
+        "No hay orden de un juez (presentación ante el juez, orden de aprehensión, prisión "
+        "preventiva o sentencia) que permita el ingreso a un centro penitenciario.",
+        "Constitución, arts. 18 y 19",
+    ),
+    Rule(
+        "RND-E305",
+        E,
+        "kind",
+        "Movimiento después del fallecimiento",
+        "La persona falleció bajo custodia: sólo se admiten notas y correcciones.",
+        DATA_QUALITY,
+    ),
+    Rule(
+        "RND-E306",
+        E,
+        "kind",
+        "Libertad de una persona ya liberada",
+        "La persona ya fue puesta en libertad.",
+        DATA_QUALITY,
+    ),
+    Rule(
+        "RND-E307",
+        E,
+        "occurred_at",
+        "Movimiento fuera de orden",
+        "El movimiento es anterior al último movimiento registrado; si una hora estaba mal, "
+        "corríjala con una corrección.",
+        DATA_QUALITY,
+    ),
+    Rule(
+        "RND-E308",
+        E,
+        "corrects",
+        "Corrección de un movimiento inexistente",
+        "La corrección debe nombrar un movimiento de esta misma detención.",
+        DATA_QUALITY,
+    ),
+    Rule(
+        "RND-E309",
+        E,
+        "field",
+        "Campo no corregible",
+        "Sólo se corrigen: occurred_at, authority.name, place.name, place.address, "
+        "legal_status y details.",
+        DATA_QUALITY,
+    ),
+    Rule(
+        "RND-E310",
+        E,
+        "corrects",
+        "Corrección de una corrección",
+        "Una corrección no se corrige: registre una nueva corrección del movimiento original.",
+        DATA_QUALITY,
+    ),
+)
+_CATALOG = _CATALOG + _EVENT_RULES
+
 RULES: dict[str, Rule] = {rule.code: rule for rule in _CATALOG}
 assert len(RULES) == len(_CATALOG), "duplicate rule code"
 

@@ -356,3 +356,124 @@ class EventOut(Schema):
     legal_status: str | None
     details: str
     ledger_leaf_index: int | None = None
+
+
+# Custody events (API.md: POST /api/v1/detentions/{folio}/events).
+EventKindIn = Annotated[
+    Literal[
+        "handed_over",
+        "transferred",
+        "legal_status_changed",
+        "presented_to_judge",
+        "admitted_to_prison",
+        "released",
+        "escaped",
+        "recaptured",
+        "died_in_custody",
+        "corrected",
+        "note",
+    ],
+    BeforeValidator(_required),
+]
+AuthorityKind = Annotated[
+    Literal[
+        "public_prosecutor",
+        "civic_judge",
+        "adolescent_justice",
+        "child_protection",
+        "migration",
+        "judge",
+        "prison",
+        "other",
+    ],
+    BeforeValidator(_required),
+]
+LegalStatus = Annotated[
+    Literal[
+        "flagrancia",
+        "orden_de_aprehension",
+        "caso_urgente",
+        "retencion_ministerial",
+        "arresto_administrativo",
+        "ampliacion_plazo_constitucional",
+        "vinculacion_a_proceso",
+        "no_vinculacion_a_proceso",
+        "prision_preventiva",
+        "medida_cautelar_distinta",
+        "sentencia_condenatoria",
+        "cumplimiento_de_pena",
+        "libertad",
+    ]
+    | None,
+    BeforeValidator(_optional),
+]
+OptStateCode = Annotated[
+    Annotated[str, StringConstraints(pattern=r"^\d{2}$")] | None,
+    BeforeValidator(_optional),
+    BeforeValidator(lambda v: _clean(v, multiline=False)),
+]
+OptInstant = Annotated[
+    AwareDatetime | None,
+    BeforeValidator(lambda v: None if v in (None, "") else _instant_text(v)),
+    AfterValidator(_plausible_year),
+]
+
+AUTHORITY_KIND_LABELS = {
+    **RECEIVING_KIND_LABELS,
+    "judge": "Juez de control",
+    "prison": "Centro penitenciario",
+}
+EVENT_KIND_LABELS = {
+    "handed_over": "Puesta a disposición",
+    "transferred": "Traslado",
+    "legal_status_changed": "Cambio de situación jurídica",
+    "presented_to_judge": "Presentación ante el juez",
+    "admitted_to_prison": "Ingreso a centro penitenciario",
+    "released": "Libertad",
+    "escaped": "Evasión",
+    "recaptured": "Recaptura",
+    "died_in_custody": "Fallecimiento bajo custodia",
+    "corrected": "Corrección",
+    "note": "Nota",
+}
+
+
+class AuthorityIn(StrictSchema):
+    kind: AuthorityKind
+    name: Name  # type: ignore[valid-type]
+    institution: OptShort = None  # type: ignore[valid-type]
+
+
+class EventPlaceIn(StrictSchema):
+    name: OptName = None  # type: ignore[valid-type]
+    address: OptAddress = None  # type: ignore[valid-type]
+    state: OptStateCode = None
+
+
+class EventIn(StrictSchema):
+    kind: EventKindIn
+    occurred_at: OptInstant = Field(
+        default=None, description="Obligatoria salvo en notas y correcciones (por omisión, ahora)."
+    )
+    authority: AuthorityIn | None = None
+    place: EventPlaceIn | None = None
+    legal_status: LegalStatus = None
+    organized_crime: StrictBool = False
+    details: OptLong = None  # type: ignore[valid-type]
+    expected_version: StrictInt | None = Field(default=None, ge=1)
+    corrects: StrictInt | None = Field(default=None, ge=1)
+    field: OptShort = None  # type: ignore[valid-type]
+    value: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    reason: OptLong = None  # type: ignore[valid-type]
+
+
+def parse_event(data: Any) -> tuple[EventIn | None, list[Finding]]:
+    if not isinstance(data, dict):
+        return None, [Finding("RND-E143", "body", "El cuerpo debe ser un objeto JSON.")]
+    try:
+        parsed = EventIn.model_validate(data)
+    except ValidationError as error:
+        return None, findings_from_errors(error.errors())
+    if parsed.occurred_at is None and parsed.kind not in {"note", "corrected"}:
+        return None, [Finding("RND-E101", "occurred_at", RULES["RND-E101"].message)]
+    return parsed, []

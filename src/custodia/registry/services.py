@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,10 +16,10 @@ from custodia.core import access
 from custodia.core.accesslog import log_access
 from custodia.core.models import Channel, Institution, Municipality, State, User
 
-from . import rules
+from . import custody, rules
 from .folio import new_folio
-from .models import CustodyEvent, DetainedPerson, Detention, EventKind, Officer, Status
-from .schemas import DetentionIn, parse_detention
+from .models import CustodyEvent, DetainedPerson, Detention, DetentionHolder, EventKind, Officer
+from .schemas import DetentionIn, parse_detention, parse_event
 
 FOLIO_ATTEMPTS = 8
 
@@ -113,6 +113,26 @@ def validate_capture(
     return parsed, rules.warnings(findings)
 
 
+def place_text(address: str | None, municipality: Municipality | None, state: State) -> str:
+    return ", ".join(
+        part for part in (address, municipality.name if municipality else "", state.name) if part
+    )
+
+
+def age_group_of(age: int | None, birth_date: date | None, detained_at: datetime) -> str:
+    """ "child" (under 12), "adolescent" (12 to 17), "adult", or "" when unknown."""
+    if birth_date is not None:
+        day = detained_at.date()
+        age = (
+            day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+        )
+    if age is None:
+        return ""
+    if age < rules.CRIMINAL_RESPONSIBILITY_AGE:
+        return "child"
+    return "adolescent" if age < rules.ADULT_AGE else "adult"
+
+
 def _utc_text(moment: datetime) -> str:
     return moment.astimezone(ZoneInfo("UTC")).isoformat().replace("+00:00", "Z")
 
@@ -146,10 +166,18 @@ def detention_register(
     receiving_institution = (
         Institution.objects.get(code=receiving.institution) if receiving.institution else None
     )
-    location = ", ".join(
-        part
-        for part in (parsed.place.address, municipality.name if municipality else "", state.name)
-        if part
+    location = place_text(parsed.place.address, municipality, state)
+    age_group = age_group_of(parsed.person.age, parsed.person.birth_date, parsed.detained_at)
+    start = custody.initial(
+        custody.Registration(
+            detained_at=parsed.detained_at,
+            registered_at=registered_at,
+            institution=institution.code,
+            institution_name=institution.name,
+            location=location,
+            arrest_basis=parsed.arrest_basis,
+            age_group=age_group or None,
+        )
     )
 
     with transaction.atomic():
@@ -178,13 +206,19 @@ def detention_register(
                 "force_used": parsed.force_used,
                 "registered_by": actor,
                 "warning_codes": [w.code for w in warnings],
-                "status": Status.IN_POLICE_CUSTODY,
+                "status": start.status,
                 "current_authority": institution.name,
                 "current_institution": institution,
                 "current_location": location,
+                "legal_status": start.legal_status or "",
                 "last_event_at": parsed.detained_at,
                 "version": 1,
+                "age_group": age_group,
+                "custody_state": custody.state_to_json(start),
             },
+        )
+        DetentionHolder.objects.create(
+            detention=detention, institution=institution, since=parsed.detained_at
         )
         person = parsed.person
         DetainedPerson.objects.create(
@@ -263,3 +297,207 @@ def _create_with_unique_folio(
             if not Detention.objects.filter(folio=folio).exists():
                 raise
     raise RuntimeError("no free folio after several attempts")
+
+
+class EventRejected(Exception):
+    """The event breaks the state machine or a rule; nothing was written."""
+
+    def __init__(self, findings: list[rules.Finding]):
+        super().__init__(", ".join(f.code for f in findings))
+        self.findings = findings
+
+
+class VersionConflict(Exception):
+    def __init__(self, current: int):
+        super().__init__(current)
+        self.current = current
+        self.message = (
+            f"La detención cambió mientras usted escribía (versión actual: {current}). "
+            "Vuelva a consultarla y registre el movimiento de nuevo."
+        )
+
+
+@dataclass(frozen=True)
+class Recorded:
+    event: CustodyEvent
+    detention: Detention
+    state: custody.State
+
+
+def registration_of(detention: Detention) -> custody.Registration:
+    return custody.Registration(
+        detained_at=detention.detained_at,
+        registered_at=detention.registered_at,
+        institution=detention.institution.code,
+        institution_name=detention.institution.name,
+        location=place_text(detention.address, detention.municipality, detention.state),
+        arrest_basis=detention.arrest_basis,
+        age_group=detention.age_group or None,
+    )
+
+
+def event_facts(event: CustodyEvent) -> custody.Event:
+    return custody.Event.from_data(
+        event.kind, event.occurred_at, event.data or {}, sequence=event.sequence, id=event.pk
+    )
+
+
+def replay_detention(detention: Detention) -> custody.State:
+    """The state of a detention recomputed from its events alone."""
+    events = [
+        event_facts(e) for e in detention.events.order_by("sequence") if e.kind != "registered"
+    ]
+    return custody.replay(registration_of(detention), events)
+
+
+def _event_data(parsed: Any) -> dict[str, Any]:
+    data = parsed.model_dump(exclude={"kind", "occurred_at", "expected_version"}, exclude_none=True)
+    if not data.get("organized_crime"):
+        data.pop("organized_crime", None)
+    return data
+
+
+def _event_zone(
+    detention: Detention, data: dict[str, Any], institutions: dict[str, Institution]
+) -> str:
+    place_state = (data.get("place") or {}).get("state")
+    if place_state:
+        found = State.objects.filter(code=place_state).values_list("timezone", flat=True).first()
+        if found:
+            return found
+    authority = data.get("authority") or {}
+    institution = institutions.get(authority.get("institution") or "")
+    if institution is not None and institution.state is not None:
+        if institution.state_id == detention.state_id:
+            return detention.place_timezone
+        return institution.state.timezone
+    return detention.place_timezone
+
+
+def _store_state(detention: Detention, before: int, state: custody.State) -> None:
+    holder = (
+        Institution.objects.filter(code=state.holder_institution).first()
+        if state.holder_institution
+        else None
+    )
+    updated = Detention.objects.filter(pk=detention.pk, version=before).update(
+        status=state.status,
+        current_authority=state.holder_name[:120],
+        current_institution=holder,
+        current_location=state.location[:300],
+        legal_status=state.legal_status or "",
+        last_event_at=state.last_event_at,
+        version=state.version,
+        custody_state=custody.state_to_json(state),
+    )
+    if updated != 1:
+        raise VersionConflict(Detention.objects.get(pk=detention.pk).version)
+
+
+def event_record(
+    *,
+    actor: User,
+    folio: str,
+    data: dict[str, Any],
+    channel: Channel | str,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> Recorded:
+    """Append one custody event and move the projection, in one transaction. Raises
+    ``DetentionNotFound``, ``AccessDenied``, ``VersionConflict`` (409) or ``EventRejected`` (422)
+    having written nothing."""
+    from custodia.notify.outbox import enqueue_custody_change
+
+    from .queries import DetentionNotFound
+
+    parsed, problems = parse_event(data)
+    if parsed is None:
+        raise EventRejected(problems)
+    now = now or timezone.now()
+    occurred_at = parsed.occurred_at or now
+    authority_code = parsed.authority.institution if parsed.authority else None
+    with transaction.atomic():
+        detention = (
+            Detention.objects.select_for_update()
+            .select_related("institution", "state", "municipality")
+            .filter(folio=folio)
+            .first()
+        )
+        if detention is None:
+            raise DetentionNotFound()
+        if not access.may_record_event(actor, detention, parsed.kind, authority_code):
+            raise access.AccessDenied(
+                "Su institución no tiene a esta persona bajo su custodia ni la recibe: no puede "
+                "registrar este movimiento."
+            )
+        if parsed.expected_version is not None and parsed.expected_version != detention.version:
+            raise VersionConflict(detention.version)
+        institutions: dict[str, Institution] = {}
+        if authority_code:
+            found = Institution.objects.select_related("state").filter(code=authority_code).first()
+            if found is None:
+                raise EventRejected(
+                    [
+                        rules.Finding(
+                            "RND-E150",
+                            "authority.institution",
+                            "La institución de la autoridad no existe en el catálogo.",
+                        )
+                    ]
+                )
+            institutions[found.code] = found
+        stored = list(detention.events.order_by("sequence"))
+        earlier = {e.pk: event_facts(e) for e in stored}
+        if parsed.kind == "corrected" and parsed.corrects in earlier:
+            target = next(e for e in stored if e.pk == parsed.corrects)
+            if not access.may_correct(actor, target.institution_id):
+                raise access.AccessDenied(
+                    "Sólo la supervisión o la autoridad de la institución que registró un "
+                    "movimiento puede corregirlo."
+                )
+        before = custody.state_from_json(detention.custody_state)
+        payload = _event_data(parsed)
+        new = custody.Event.from_data(
+            parsed.kind, occurred_at, payload, sequence=detention.version + 1
+        )
+        problems = custody.check(
+            before,
+            new,
+            now=now,
+            future_tolerance=registry_policy().future_tolerance,
+            events_by_id=earlier,
+        )
+        if problems:
+            raise EventRejected(problems)
+        assert actor.institution is not None
+        event = CustodyEvent.objects.create(
+            detention=detention,
+            sequence=detention.version + 1,
+            kind=parsed.kind,
+            occurred_at=occurred_at,
+            recorded_at=now,
+            recorded_by=actor,
+            institution=actor.institution,
+            local_zone=_event_zone(detention, payload, institutions),
+            data=payload,
+        )
+        if parsed.kind == "corrected":
+            after = custody.replay(
+                registration_of(detention),
+                [f for f in earlier.values() if f.kind != "registered"] + [event_facts(event)],
+            )
+        else:
+            after = custody.apply(before, new)
+        _store_state(detention, detention.version, after)
+        for code in sorted(after.holders - before.holders):
+            holder = Institution.objects.filter(code=code).first()
+            if holder is not None:
+                DetentionHolder.objects.get_or_create(
+                    detention=detention, institution=holder, defaults={"since": occurred_at}
+                )
+        detention.refresh_from_db()
+        enqueue_custody_change(detention, event)
+        log_access(
+            user=actor, channel=channel, action="detention.event", folios=[detention.folio], ip=ip
+        )
+    return Recorded(event=event, detention=detention, state=after)

@@ -1,0 +1,57 @@
+"""Writing to the outbox, inside the caller's transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from .models import OutboxMessage, Topic
+
+
+def _utc(moment: Any) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def enqueue_custody_change(detention: Any, event: Any) -> None:
+    """No personal data: receivers learn what moved, and read the record through the API."""
+    OutboxMessage.objects.create(
+        key=f"event:{event.pk}",
+        topic=Topic.CUSTODY_CHANGED,
+        detention=detention,
+        payload={
+            "folio": detention.folio,
+            "event": {"id": event.pk, "kind": event.kind, "occurred_at": _utc(event.occurred_at)},
+            "status": detention.status,
+            "current_authority": detention.current_authority,
+            "state": detention.state_id,
+            "version": detention.version,
+        },
+    )
+
+
+def enqueue_breach(detention: Any, clock: Any, now: Any) -> bool:
+    """Record a breach the first time it is seen at this severity. Returns whether it was new."""
+    key = f"breach:{detention.pk}:{clock.clock}:{clock.severity}:{_utc(clock.started_at)}"[:120]
+    if OutboxMessage.objects.filter(key=key).exists():
+        return False
+    try:
+        with transaction.atomic():
+            OutboxMessage.objects.create(
+                key=key,
+                topic=Topic.CLOCK_BREACHED,
+                detention=detention,
+                payload={
+                    "folio": detention.folio,
+                    "clock": clock.clock,
+                    "label": clock.label,
+                    "severity": clock.severity,
+                    "started_at": _utc(clock.started_at),
+                    "due_at": _utc(clock.due_at),
+                    "overdue_seconds": int(clock.overdue_by(now).total_seconds()),
+                    "state": detention.state_id,
+                },
+            )
+    except IntegrityError:
+        return False
+    return True

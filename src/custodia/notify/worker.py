@@ -1,0 +1,232 @@
+"""The notification worker: find new breaches, fan messages out, deliver with retries.
+
+Delivery is at least once, with a stable ``X-Custodia-Delivery`` id: a message is delivered to a
+subscriber at most once by Custodia (one ``Delivery`` row per message and subscriber, claimed
+with a lease before sending, never sent again once delivered). Only if the process dies after the
+receiver accepted but before the row is marked could it be sent again, and the receiver can
+recognise it by that id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from custodia.registry.alerts import breaches_of, candidates
+from custodia.registry.models import Detention, DetentionHolder
+
+from .models import Delivery, DeliveryStatus, OutboxMessage, Scope, Subscription, Topic
+from .outbox import enqueue_breach
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunReport:
+    breaches: int = 0
+    fanned_out: int = 0
+    delivered: int = 0
+    retried: int = 0
+    failed: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"plazos vencidos nuevos: {self.breaches} · mensajes repartidos: {self.fanned_out} · "
+            f"entregas: {self.delivered} · reintentos pendientes: {self.retried} · "
+            f"fallidas: {self.failed}"
+        )
+
+
+def scan_breaches(now: datetime) -> int:
+    """Turn every breach not seen before into an outbox message."""
+    new = 0
+    for detention in Detention.objects.filter(candidates(now)).iterator(chunk_size=2000):
+        for clock in breaches_of(detention, now):
+            new += enqueue_breach(detention, clock, now)
+    return new
+
+
+def matches(subscription: Subscription, message: OutboxMessage) -> bool:
+    if message.topic == Topic.CUSTODY_CHANGED and not subscription.custody_changes:
+        return False
+    if message.topic == Topic.CLOCK_BREACHED and not subscription.breaches:
+        return False
+    detention = message.detention
+    if subscription.scope == Scope.NATIONAL:
+        return subscription.state_id in {None, detention.state_id}
+    if subscription.scope == Scope.STATE:
+        state = subscription.state_id or subscription.institution.state_id
+        return state == detention.state_id
+    institution = subscription.institution_id
+    return (
+        detention.institution_id == institution
+        or detention.receiving_institution_id == institution
+        or DetentionHolder.objects.filter(detention=detention, institution_id=institution).exists()
+    )
+
+
+def fan_out(now: datetime) -> int:
+    """One ``Delivery`` per message and matching subscription (unique: never two)."""
+    count = 0
+    subscriptions = list(Subscription.objects.filter(active=True).select_related("institution"))
+    pending = OutboxMessage.objects.filter(fanned_out_at__isnull=True).select_related("detention")
+    for message in pending.iterator(chunk_size=500):
+        with transaction.atomic():
+            for subscription in subscriptions:
+                if matches(subscription, message):
+                    _, created = Delivery.objects.get_or_create(
+                        message=message,
+                        subscription=subscription,
+                        defaults={"next_attempt_at": now},
+                    )
+                    count += created
+            OutboxMessage.objects.filter(pk=message.pk).update(fanned_out_at=now)
+    return count
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "v1=" + mac.hexdigest()
+
+
+def _body(delivery: Delivery) -> bytes:
+    message = delivery.message
+    return json.dumps(
+        {
+            "delivery": delivery.pk,
+            "topic": message.topic,
+            "created_at": message.created_at.isoformat().replace("+00:00", "Z"),
+            "data": message.payload,
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+    ).encode("utf-8")
+
+
+class DeliveryError(Exception):
+    pass
+
+
+def _send_webhook(delivery: Delivery, now: datetime) -> None:
+    body = _body(delivery)
+    timestamp = str(int(now.timestamp()))
+    request = urllib.request.Request(  # noqa: S310 - the URL scheme is checked when subscribing
+        delivery.subscription.target,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": "Custodia-Notify/1",
+            "X-Custodia-Delivery": str(delivery.pk),
+            "X-Custodia-Topic": delivery.message.topic,
+            "X-Custodia-Timestamp": timestamp,
+            "X-Custodia-Signature": signature(delivery.subscription.secret, timestamp, body),
+        },
+    )
+    timeout = settings.CUSTODIA_NOTIFY["webhook_timeout_seconds"]
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            if not 200 <= response.status < 300:
+                raise DeliveryError(f"HTTP {response.status}")
+    except urllib.error.HTTPError as error:
+        raise DeliveryError(f"HTTP {error.code}") from error
+    except (urllib.error.URLError, TimeoutError, OSError) as error:
+        raise DeliveryError(f"sin conexión: {error}") from error
+
+
+def _send_email(delivery: Delivery) -> None:
+    message = delivery.message
+    data = message.payload
+    if message.topic == Topic.CLOCK_BREACHED:
+        subject = f"[Custodia] Plazo vencido: {data['label']} · {data['folio']}"
+        text = (
+            f"Folio {data['folio']}: el plazo «{data['label']}» venció el {data['due_at']} (UTC).\n"
+            f"Gravedad: {data['severity']}. Consulte el registro en Custodia."
+        )
+    else:
+        event = data["event"]
+        subject = f"[Custodia] Movimiento de custodia · {data['folio']}"
+        text = (
+            f"Folio {data['folio']}: nuevo movimiento «{event['kind']}» ({event['occurred_at']} "
+            f"UTC). Situación: {data['status']}; a cargo de {data['current_authority']}."
+        )
+    try:
+        send_mail(subject, text, None, [delivery.subscription.target], fail_silently=False)
+    except Exception as error:  # any transport failure is a retry, never a lost message
+        raise DeliveryError(f"correo: {error}") from error
+
+
+def backoff(attempts: int) -> timedelta:
+    cfg = settings.CUSTODIA_NOTIFY
+    seconds = min(
+        cfg["backoff_base_seconds"] * 2 ** max(attempts - 1, 0), cfg["backoff_max_seconds"]
+    )
+    return timedelta(seconds=seconds)
+
+
+def _claim(delivery_id: int, now: datetime) -> bool:
+    """Take a lease on a delivery so that two workers never send it at once."""
+    lease = timedelta(seconds=settings.CUSTODIA_NOTIFY["lease_seconds"])
+    return bool(
+        Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .update(locked_until=now + lease)
+    )
+
+
+def deliver_due(now: datetime, report: RunReport) -> None:
+    due = Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+    for delivery_id in list(due.values_list("pk", flat=True)[:1000]):
+        if not _claim(delivery_id, now):
+            continue
+        delivery = Delivery.objects.select_related("message", "subscription").get(pk=delivery_id)
+        try:
+            if delivery.subscription.channel == "webhook":
+                _send_webhook(delivery, now)
+            else:
+                _send_email(delivery)
+        except DeliveryError as error:
+            attempts = delivery.attempts + 1
+            failed = attempts >= settings.CUSTODIA_NOTIFY["max_attempts"]
+            Delivery.objects.filter(pk=delivery.pk).update(
+                attempts=attempts,
+                last_error=str(error)[:1000],
+                next_attempt_at=now + backoff(attempts),
+                locked_until=None,
+                status=DeliveryStatus.FAILED if failed else DeliveryStatus.PENDING,
+            )
+            if failed:
+                report.failed += 1
+            else:
+                report.retried += 1
+            log.warning("entrega %s falló (%s intento(s)): %s", delivery.pk, attempts, error)
+            continue
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=DeliveryStatus.DELIVERED,
+            attempts=delivery.attempts + 1,
+            delivered_at=timezone.now(),
+            locked_until=None,
+            last_error="",
+        )
+        report.delivered += 1
+
+
+def run_once(now: datetime | None = None) -> RunReport:
+    now = now or timezone.now()
+    report = RunReport()
+    report.breaches = scan_breaches(now)
+    report.fanned_out = fan_out(now)
+    deliver_due(now, report)
+    return report
