@@ -37,6 +37,7 @@ def institutions(db: Any) -> dict[str, Institution]:
         ),
         ("jc-tlaxcala", "Juzgado Cívico de Tlaxcala", K.CIVIC_JUDGE, "29"),
         ("ja-tlax", "Justicia para Adolescentes de Tlaxcala", K.ADOLESCENT_JUSTICE, "29"),
+        ("cereso-tlax", "Centro Penitenciario de Tlaxcala", K.PRISON, "29"),
         ("sspe-chih", "Secretaría de Seguridad Pública de Chihuahua", K.POLICE_STATE, "08"),
         ("fge-chih", "Fiscalía General del Estado de Chihuahua", K.PUBLIC_PROSECUTOR, "08"),
         ("st-cnssp", "Secretaría Técnica de la CNSSP", K.SECRETARIAT, "09"),

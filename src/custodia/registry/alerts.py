@@ -19,7 +19,7 @@ from .queries import utc_text
 
 def clock_policy() -> clocks.ClockPolicy:
     c = settings.CUSTODIA_CLOCKS
-    p = settings.CUSTODIA_REGISTRY_POLICY
+    p: dict[str, Any] = settings.CUSTODIA_REGISTRY_POLICY
     h = lambda key: timedelta(hours=c[key])  # noqa: E731
     return clocks.ClockPolicy(
         registration_warning=timedelta(minutes=int(p["registration_warning_minutes"])),

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Query, Router, Schema
 from ninja import Status as Reply
 from pydantic import Field
 
+from custodia.core import access
 from custodia.core.accesslog import client_ip
 from custodia.core.api_auth import TokenAuth
 from custodia.core.idempotency import run_idempotent
@@ -17,8 +19,9 @@ from custodia.core.models import Channel, User
 from . import queries, rules
 from .folio import InvalidFolio, normalize
 from .models import Status
-from .schemas import DetentionIn, FindingOut, Instant, RuleOut
-from .services import detention_register
+from .alerts import visible_alerts
+from .schemas import DetentionIn, EventIn, FindingOut, Instant, RuleOut
+from .services import detention_register, event_record
 
 router = Router(tags=["Detenciones"])
 
@@ -174,6 +177,72 @@ def list_events(request: HttpRequest, folio: str) -> Any:
         "folio": detention.folio,
         "events": [queries.event_as_dict(e) for e in detention.events.all()],
     }
+
+
+@router.post(
+    "/detentions/{folio}/events",
+    auth=auth,
+    response={201: dict[str, Any], **_ERRORS},
+    summary="Registrar un movimiento de custodia",
+    openapi_extra={
+        "requestBody": {
+            "content": {"application/json": {"schema": EventIn.model_json_schema()}},
+            "required": True,
+        }
+    },
+)
+def record_event(request: HttpRequest, folio: str) -> Reply[Any]:
+    user = _user(request)
+    canonical = _folio(folio)
+    data = _json_body(request)
+
+    def write() -> tuple[int, Any]:
+        recorded = event_record(
+            actor=user, folio=canonical, data=data, channel=Channel.API, ip=client_ip(request)
+        )
+        detention = recorded.detention
+        if queries.can_read(user, detention):
+            detention = queries.get_detention(
+                user, canonical, channel=Channel.API, ip=client_ip(request)
+            )
+        body = {
+            "event": queries.event_as_dict(recorded.event),
+            "current": queries.current_as_dict(detention),
+            "version": detention.version,
+            "status": detention.status,
+        }
+        return 201, body
+
+    status, body = run_idempotent(request, user, write)
+    return Reply(status, body)
+
+
+class AlertFilters(Schema):
+    state: str | None = Field(default=None, pattern=r"^\d{2}$")
+    institution: str | None = Field(default=None, max_length=40, pattern=r"^[-a-zA-Z0-9_]+$")
+    severity: Literal["warning", "critical"] | None = None
+
+
+@router.get(
+    "/alerts",
+    auth=auth,
+    response={200: dict[str, Any], **_ERRORS},
+    summary="Plazos legales vencidos",
+    tags=["Alertas"],
+)
+def list_alerts(request: HttpRequest, filters: Query[AlertFilters]) -> Any:
+    user = _user(request)
+    if not access.can_see_alerts(user):
+        raise access.AccessDenied("Su rol no consulta alertas de plazos.")
+    now = timezone.now()
+    found = visible_alerts(
+        user,
+        now,
+        state=filters.state,
+        institution=filters.institution,
+        severity=filters.severity,
+    )
+    return {"results": [a.as_dict(now) for a in found], "count": len(found)}
 
 
 @router.get(

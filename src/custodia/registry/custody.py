@@ -331,6 +331,10 @@ def apply(state: State, event: Event) -> State:
         if new_status == WITH_CHILD_PROTECTION and s.child_protection_at is None:
             s = replace(s, child_protection_at=at)
         holder = authority or Authority(s.holder_kind, s.holder_name, s.holder_institution)
+        if holder.institution is None:
+            # An authority outside Custodia (a judge, a hospital): the last institution in
+            # Custodia keeps the record current until another one takes the person in.
+            holder = replace(holder, institution=s.holder_institution)
         changed_holder = (holder.institution, holder.name) != (s.holder_institution, s.holder_name)
         s = replace(
             s,
