@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import capture, client_for
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
+from conftest import capture, client_for
 from custodia.core.models import Role, User
 from custodia.registry.models import CustodyEvent, Detention
 from custodia.registry.services import detention_register
@@ -354,7 +354,7 @@ def test_invalid_events_are_422_with_a_code_and_change_nothing(
 
 
 def test_stale_expected_version_is_409(officer: User, people: dict[str, Client]) -> None:
-    folio, t0 = register(officer, hours_ago=3)
+    folio, _ = register(officer, hours_ago=3)
     first = post_event(people["police"], folio, kind="note", details="uno", expected_version=1)
     assert first.status_code == 201
     stale = post_event(people["police"], folio, kind="note", details="dos", expected_version=1)
@@ -363,7 +363,7 @@ def test_stale_expected_version_is_409(officer: User, people: dict[str, Client])
 
 
 def test_outsiders_cannot_record_events(officer: User, make_user: Callable[..., User]) -> None:
-    folio, t0 = register(officer, hours_ago=3)
+    folio, _ = register(officer, hours_ago=3)
     chih_police = client_for(make_user(Role.CAPTURE, "sspe-chih"))
     response = post_event(chih_police, folio, kind="note", details="x")
     assert response.status_code == 403

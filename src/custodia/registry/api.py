@@ -17,9 +17,9 @@ from custodia.core.idempotency import run_idempotent
 from custodia.core.models import Channel, User
 
 from . import queries, rules
+from .alerts import visible_alerts
 from .folio import InvalidFolio, normalize
 from .models import Status
-from .alerts import visible_alerts
 from .schemas import DetentionIn, EventIn, FindingOut, Instant, RuleOut
 from .services import detention_register, event_record
 
