@@ -12,4 +12,5 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("custodia.core.urls")),
     path("", include("custodia.registry.urls")),
+    path("", include("custodia.notify.urls")),
 ]

@@ -15,4 +15,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_can_register": access.can_register_detention(user),
         "nav_can_read": access.can_read_detentions(user),
         "nav_can_admin": access.can_administer(user),
+        "nav_inbox": user.role in {"receiving", "supervisor"},
+        "nav_alerts": access.can_see_alerts(user),
+        "nav_subscriptions": access.can_manage_subscriptions(user),
     }

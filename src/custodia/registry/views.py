@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,15 +19,30 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from custodia.core import access
-from custodia.core.accesslog import client_ip
-from custodia.core.models import RECEIVING_KINDS, Channel, Institution, Municipality, State, User
+from custodia.core.accesslog import client_ip, log_access
+from custodia.core.models import (
+    RECEIVING_KINDS,
+    Channel,
+    Institution,
+    Municipality,
+    Role,
+    State,
+    User,
+)
 
-from . import queries, rules
+from . import custody, event_form, queries, rules
+from .alerts import breaches_of, visible_alerts
 from .capture_form import OFFICER_ROWS, form_field, payload_from_post
 from .folio import InvalidFolio, normalize
-from .models import Status
+from .models import Detention, EventKind, Status
 from .schemas import ARREST_BASIS_LABELS, RECEIVING_KIND_LABELS, SEX_LABELS
-from .services import RegistrationRejected, detention_register
+from .services import (
+    EventRejected,
+    RegistrationRejected,
+    VersionConflict,
+    detention_register,
+    event_record,
+)
 
 
 def _user(request: HttpRequest) -> User:
@@ -105,6 +122,47 @@ def capture(request: HttpRequest) -> HttpResponse:
     return render(request, "registry/capture.html", context, status=422 if errors else 200)
 
 
+def _detail_context(request: HttpRequest, detention: Any, user: User) -> dict[str, Any]:
+    record = queries.detention_as_dict(detention)
+    may_record = any(
+        access.may_record_event(user, detention, kind, None) for kind in ("note", "transferred")
+    ) or access.may_record_event(
+        user, detention, "handed_over", user.institution.code if user.institution else None
+    )
+    correctable = [
+        e
+        for e in record["events"]
+        if e["kind"] not in {"corrected", "registered"}
+        and access.may_correct(user, _institution_id(e["institution"]))
+    ]
+    return {
+        "d": detention,
+        "record": record,
+        "events": record["events"],
+        "open_clocks": record["open_clocks"],
+        "may_record": may_record,
+        "correctable": correctable,
+        "kinds": event_form.KIND_CHOICES,
+        "authority_kinds": event_form.AUTHORITY_CHOICES,
+        "legal_statuses": event_form.LEGAL_STATUS_CHOICES,
+        "correctable_fields": event_form.CORRECTABLE_CHOICES,
+        "institutions": Institution.objects.filter(active=True)
+        .exclude(kind__in=["secretariat", "human_rights"])
+        .order_by("name"),
+        "states": State.objects.all(),
+        "local_zone": detention.place_timezone,
+        "now_local": timezone.now()
+        .astimezone(ZoneInfo(detention.place_timezone))
+        .strftime("%Y-%m-%dT%H:%M"),
+        "values": {},
+        "errors": {},
+    }
+
+
+def _institution_id(code: str) -> int:
+    return Institution.objects.filter(code=code).values_list("pk", flat=True).first() or 0
+
+
 @login_required
 def detention_detail(request: HttpRequest, folio: str) -> HttpResponse:
     user = _user(request)
@@ -116,11 +174,165 @@ def detention_detail(request: HttpRequest, folio: str) -> HttpResponse:
         return render(request, "core/not_found.html", {"message": error.message}, status=404)
     except access.AccessDenied as error:
         return _forbidden(request, error.message)
-    record = queries.detention_as_dict(detention)
+    return render(request, "registry/detail.html", _detail_context(request, detention, user))
+
+
+@login_required
+@require_http_methods(["POST"])
+def record_event(request: HttpRequest, folio: str) -> HttpResponse:
+    """The event and correction forms of a detention's page."""
+    user = _user(request)
+    try:
+        canonical = normalize(folio)
+    except InvalidFolio as error:
+        return render(request, "core/not_found.html", {"message": str(error)}, status=404)
+    detention = Detention.objects.filter(folio=canonical).first()
+    if detention is None:
+        return render(request, "core/not_found.html", {"message": "No existe."}, status=404)
+    correction = request.POST.get("form") == "correction"
+    zone = detention.place_timezone
+    payload = (
+        event_form.correction_payload(request.POST, zone)
+        if correction
+        else event_form.event_payload(request.POST, zone)
+    )
+    problem: str | None = None
+    findings: list[rules.Finding] = []
+    try:
+        recorded = event_record(
+            actor=user, folio=canonical, data=payload, channel=Channel.WEB, ip=client_ip(request)
+        )
+    except access.AccessDenied as error:
+        return _forbidden(request, error.message)
+    except VersionConflict as error:
+        problem = error.message
+    except EventRejected as rejected:
+        findings = rejected.findings
+    else:
+        label = EventKind(recorded.event.kind).label
+        messages.success(request, f"Movimiento registrado: {label}.")
+        if queries.can_read(user, recorded.detention):
+            return redirect("registry:detail", folio=canonical)
+        return redirect("registry:inbox")
+    try:
+        detention = queries.get_detention(
+            user, canonical, channel=Channel.WEB, ip=client_ip(request)
+        )
+    except access.AccessDenied:
+        # Intake by folio of a record the user cannot read yet: show only the errors.
+        return render(
+            request,
+            "registry/intake.html",
+            {"folio": canonical, "problem": problem, "findings": findings},
+            status=422,
+        )
+    context = _detail_context(request, detention, user)
+    prefix = "c-" if correction else ""
+    context["values"] = {prefix + k: request.POST.get(k, "") for k in request.POST}
+    errors: dict[str, list[str]] = defaultdict(list)
+    for finding in findings:
+        errors[prefix + finding.field].append(f"{finding.message} ({finding.code})")
+    context["errors"] = dict(errors)
+    context["form_problem"] = problem
+    context["open_form"] = "correction" if correction else "event"
+    return render(request, "registry/detail.html", context, status=409 if problem else 422)
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """Detentions an institution holds now or is named to receive: what it must act on."""
+    user = _user(request)
+    if user.institution is None or user.role not in {Role.RECEIVING, Role.SUPERVISOR, Role.CAPTURE}:
+        return _forbidden(request, "La bandeja es para las instituciones que reciben personas.")
+    institution = user.institution
+    held = (
+        queries.visible_detentions(user)
+        .filter(status__in=sorted(custody.HELD))
+        .filter(Q(current_institution=institution) | Q(receiving_institution=institution))
+        .select_related("current_institution")
+    )[:200]
+    now = timezone.now()
+    rows = [(d, breaches_of(d, now)) for d in held]
+    rows.sort(key=lambda row: (-len(row[1]), row[0].last_event_at))
+    with transaction.atomic():
+        log_access(
+            user=user,
+            channel=Channel.WEB,
+            action="detention.list",
+            folios=[d.folio for d, _ in rows] or [""],
+            ip=client_ip(request),
+        )
+    return render(request, "registry/inbox.html", {"rows": rows, "institution": institution})
+
+
+_INTAKE_AUTHORITY = {
+    "public_prosecutor": "public_prosecutor",
+    "civic_judge": "civic_judge",
+    "prison": "prison",
+    "adolescent_justice": "adolescent_justice",
+    "migration": "migration",
+}
+
+
+def _intake_context(user: User, folio: str) -> dict[str, Any]:
+    kind = user.institution.kind if user.institution else ""
+    return {
+        "folio": folio,
+        "authority_kind": _INTAKE_AUTHORITY.get(kind, "other"),
+        "legal_statuses": event_form.LEGAL_STATUS_CHOICES,
+        "now_local": timezone.now()
+        .astimezone(
+            ZoneInfo(
+                user.institution.state.timezone
+                if user.institution and user.institution.state
+                else "America/Mexico_City"
+            )
+        )
+        .strftime("%Y-%m-%dT%H:%M"),
+    }
+
+
+@login_required
+def intake(request: HttpRequest) -> HttpResponse:
+    """A receiving authority takes a person in by folio (the folio links every record)."""
+    user = _user(request)
+    if user.role != Role.RECEIVING or user.institution is None:
+        return _forbidden(request, "Sólo las autoridades receptoras registran ingresos por folio.")
+    try:
+        folio = normalize(request.GET.get("folio", ""))
+    except InvalidFolio as error:
+        messages.error(request, str(error))
+        return redirect("registry:inbox")
+    if not Detention.objects.filter(folio=folio).exists():
+        messages.error(request, f"No existe una detención con el folio {folio}.")
+        return redirect("registry:inbox")
+    if queries.can_read(user, Detention.objects.get(folio=folio)):
+        return redirect(reverse("registry:detail", args=[folio]) + "#movimiento")
+    return render(request, "registry/intake.html", _intake_context(user, folio))
+
+
+@login_required
+def alerts_page(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not access.can_see_alerts(user):
+        return _forbidden(request, "Su rol no consulta alertas de plazos.")
+    state = request.GET.get("state", "").strip()
+    severity = request.GET.get("severity", "").strip()
+    if not re.fullmatch(r"\d{2}", state):
+        state = ""
+    if severity not in {"warning", "critical"}:
+        severity = ""
+    now = timezone.now()
+    found = visible_alerts(user, now, state=state or None, severity=severity or None)
     return render(
         request,
-        "registry/detail.html",
-        {"d": detention, "record": record, "events": record["events"]},
+        "registry/alerts.html",
+        {
+            "alerts": [a.as_dict(now) for a in found],
+            "states": State.objects.all(),
+            "params": request.GET,
+            "now": now,
+        },
     )
 
 
