@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .rules import RULES, Finding
@@ -375,7 +375,7 @@ def state_to_json(state: State) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in vars(state).items():
         if isinstance(value, datetime):
-            out[name] = value.isoformat()
+            out[name] = value.astimezone(UTC).isoformat()
         elif isinstance(value, frozenset):
             out[name] = sorted(value)
         else:

@@ -17,9 +17,16 @@ from faker import Faker
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.mx import curp as stdnum_curp
 
+from custodia.core import access
 from custodia.core.models import Channel, Institution, InstitutionKind, Municipality, Role, User
 
-from .services import RegistrationRejected, detention_register
+from .services import (
+    EventRejected,
+    RegistrationRejected,
+    VersionConflict,
+    detention_register,
+    event_record,
+)
 
 K = InstitutionKind
 # (code, name, kind, state, municipality)
@@ -258,7 +265,9 @@ def synthetic_capture(
     municipality = rnd.choice(municipalities)
     state = municipality.state_id
     zone = ZoneInfo(municipality.effective_timezone)
-    registered_at = now - timedelta(minutes=rnd.randint(10, 90 * 24 * 60))
+    # A fifth of the detentions are recent, so that chains in progress are seen too.
+    recent = rnd.random() < 0.2
+    registered_at = now - timedelta(minutes=rnd.randint(10, 60 * 60 if recent else 90 * 24 * 60))
     detained_at = (
         (registered_at - _registration_delay(rnd)).astimezone(zone).replace(second=0, microsecond=0)
     )
@@ -398,6 +407,19 @@ def load_detentions(
     by_state: dict[str, list[Municipality]] = {}
     for m in Municipality.objects.select_related("state"):
         by_state.setdefault(m.state_id, []).append(m)
+    receiving_users = {}
+    for institution in Institution.objects.filter(
+        kind__in=[K.PUBLIC_PROSECUTOR, K.CIVIC_JUDGE, K.ADOLESCENT_JUSTICE, K.PRISON]
+    ):
+        user, _ = User.objects.get_or_create(
+            username=f"demo.{institution.code}",
+            defaults={"role": Role.RECEIVING, "institution": institution},
+        )
+        if user.has_usable_password():
+            user.set_unusable_password()
+            user.save()
+        receiving_users[institution.code] = user
+    prisons = {i.state_id: i for i in Institution.objects.filter(kind=K.PRISON)}
     now = timezone.now()
     registered = rejected = 0
     for number in range(count):
@@ -413,7 +435,7 @@ def load_detentions(
         )
         try:
             with transaction.atomic():
-                detention_register(
+                result = detention_register(
                     actor=officers[institution.pk],
                     data=capture,
                     channel=Channel.CLI,
@@ -422,6 +444,167 @@ def load_detentions(
             registered += 1
         except RegistrationRejected:
             rejected += 1
+        else:
+            advance_chain(
+                rnd,
+                result.detention.folio,
+                capture,
+                officers[institution.pk],
+                receiving_users,
+                prisons.get(institution.state_id or ""),
+                now,
+            )
         if progress:
             progress(number + 1)
     return registered, rejected
+
+
+def _authority(receiver_code: str | None, kind: str, name: str) -> dict[str, Any]:
+    return {"kind": kind, "name": name, "institution": receiver_code}
+
+
+def advance_chain(
+    rnd: random.Random,
+    folio: str,
+    capture: dict[str, Any],
+    police: User,
+    receiving_users: dict[str, User],
+    prison: Institution | None,
+    now: datetime,
+) -> None:
+    """Walk a detention along a plausible custody chain, stopping at the present: recent
+    detentions are still early in their chain, old ones are finished. A few chains are late on
+    purpose, so the alerts page and the monthly report have breaches to find."""
+    start = datetime.fromisoformat(capture["detained_at"])
+    receiving = capture["receiving_authority"]
+    receiver = receiving_users.get(receiving.get("institution") or "")
+    late = rnd.random() < 0.06
+    steps: list[tuple[User, float, dict[str, Any]]] = []
+    handover_at = rnd.uniform(5, 14) if late else rnd.uniform(0.4, 3)
+    handover = _authority(receiving.get("institution"), receiving["kind"], receiving["name"])
+    roll = rnd.random()
+    if roll < 0.015:
+        steps.append(
+            (
+                police,
+                rnd.uniform(0.5, 3),
+                {
+                    "kind": "died_in_custody",
+                    "details": "Se dio vista al Ministerio Público y a la comisión de derechos "
+                    "humanos.",
+                },
+            )
+        )
+    elif roll < 0.035:
+        steps.append((police, rnd.uniform(0.5, 2), {"kind": "escaped"}))
+        steps.append((police, rnd.uniform(30, 200), {"kind": "recaptured"}))
+    else:
+        steps.append(
+            (
+                police,
+                handover_at,
+                {
+                    "kind": "handed_over",
+                    "authority": handover,
+                    "legal_status": "retencion_ministerial"
+                    if receiving["kind"] == "public_prosecutor"
+                    else None,
+                },
+            )
+        )
+    actor = receiver or police
+    if receiving["kind"] == "civic_judge" and roll >= 0.035:
+        hours = rnd.uniform(38, 45) if late else rnd.uniform(4, 34)
+        steps.append(
+            (
+                actor,
+                handover_at + hours,
+                {"kind": "released", "details": "Cumplió el arresto administrativo."},
+            )
+        )
+    elif receiving["kind"] == "public_prosecutor" and roll >= 0.035:
+        judge_at = handover_at + (rnd.uniform(49, 60) if late else rnd.uniform(12, 46))
+        if rnd.random() < 0.3:
+            steps.append(
+                (
+                    actor,
+                    judge_at,
+                    {
+                        "kind": "released",
+                        "legal_status": "libertad",
+                        "details": "Libertad por falta de elementos.",
+                    },
+                )
+            )
+        else:
+            steps.append(
+                (
+                    actor,
+                    judge_at,
+                    {
+                        "kind": "presented_to_judge",
+                        "authority": {
+                            "kind": "judge",
+                            "name": "Juez de Control del Distrito Judicial",
+                        },
+                    },
+                )
+            )
+            decision_at = judge_at + rnd.uniform(20, 70)
+            steps.append(
+                (
+                    actor,
+                    decision_at,
+                    {"kind": "legal_status_changed", "legal_status": "vinculacion_a_proceso"},
+                )
+            )
+            if rnd.random() < 0.65:
+                prison_code = prison.code if prison else None
+                prison_user = receiving_users.get(prison_code or "") or actor
+                steps.append(
+                    (
+                        prison_user,
+                        decision_at + rnd.uniform(1, 6),
+                        {
+                            "kind": "admitted_to_prison",
+                            "legal_status": "prision_preventiva",
+                            "authority": _authority(
+                                prison_code,
+                                "prison",
+                                prison.name if prison else "Centro penitenciario",
+                            ),
+                        },
+                    )
+                )
+            else:
+                steps.append(
+                    (
+                        actor,
+                        decision_at + 0.5,
+                        {"kind": "released", "legal_status": "medida_cautelar_distinta"},
+                    )
+                )
+    elif receiving["kind"] == "adolescent_justice" and roll >= 0.035:
+        steps.append(
+            (
+                actor,
+                handover_at + rnd.uniform(10, 30),
+                {"kind": "released", "details": "Entregado a su madre; proceso en libertad."},
+            )
+        )
+    for user, hours, body in steps:
+        occurred = start + timedelta(hours=hours)
+        if occurred > now:
+            return
+        data = {k: v for k, v in body.items() if v is not None}
+        data["occurred_at"] = occurred.isoformat()
+        try:
+            event_record(
+                actor=user,
+                folio=folio,
+                data=data,
+                channel=Channel.CLI,
+                now=min(now, occurred + timedelta(minutes=rnd.randint(2, 40))),
+            )
+        except (EventRejected, VersionConflict, access.AccessDenied):
+            return
