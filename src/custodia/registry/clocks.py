@@ -87,6 +87,7 @@ def _first(*moments: datetime | None) -> datetime | None:
 def clocks_for(state: State, now: datetime, policy: ClockPolicy) -> list[Clock]:
     """Every clock that applies to this detention, running, met or breached."""
     out: list[Clock] = []
+    now = custody.utc(now)  # every sum and difference below is on instants
     detained = state.detained_at
     end_of_custody = _first(state.released_at, state.died_at, state.escaped_at)
 

@@ -231,6 +231,13 @@ class State:
         return self.status in HELD
 
 
+def utc(moment: datetime) -> datetime:
+    """Instants in UTC. Python adds and subtracts aware datetimes that share a ZoneInfo on the
+    wall clock, so 48 h across a daylight-saving change would be 47 or 49 real hours; in UTC
+    they are always 48."""
+    return moment.astimezone(UTC)
+
+
 def initial(reg: Registration) -> State:
     return State(
         status=IN_POLICE_CUSTODY,
@@ -239,12 +246,12 @@ def initial(reg: Registration) -> State:
         holder_institution=reg.institution,
         location=reg.location,
         legal_status=_basis_status(reg.arrest_basis),
-        detained_at=reg.detained_at,
-        registered_at=reg.registered_at,
+        detained_at=utc(reg.detained_at),
+        registered_at=utc(reg.registered_at),
         arrest_basis=reg.arrest_basis,
         age_group=reg.age_group,
-        last_event_at=reg.detained_at,
-        custody_since=reg.detained_at,
+        last_event_at=utc(reg.detained_at),
+        custody_since=utc(reg.detained_at),
         holders=frozenset({reg.institution}),
         # An arrest warrant is itself a judge's order.
         judge_order=reg.arrest_basis == "warrant",
@@ -270,8 +277,8 @@ def apply(state: State, event: Event) -> State:
     s = replace(state, version=state.version + 1)
     if event.kind in {"note", "corrected"}:
         return s
-    s = replace(s, last_event_at=max(state.last_event_at, event.occurred_at))
-    at = event.occurred_at
+    at = utc(event.occurred_at)
+    s = replace(s, last_event_at=max(state.last_event_at, at))
     if event.legal_status:
         s = replace(s, legal_status=event.legal_status)
         if event.legal_status == "ampliacion_plazo_constitucional":
