@@ -4,7 +4,7 @@ points at a server (``make test`` does both when CUSTODIA_TEST_POSTGRES is set).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -22,6 +22,36 @@ K = InstitutionKind
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def projection_matches_events(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every test that touched the database, the stored current state of every detention
+    must equal the replay of its events (what `custodia registry rebuild --check` verifies)."""
+    uses_db = "db" in request.fixturenames and not request.node.get_closest_marker(
+        "writes_projection_directly"
+    )
+    if uses_db:
+        request.getfixturevalue("db")  # set up before this fixture, so torn down after it
+    yield
+    if not uses_db:
+        return
+    from django.db import connection
+
+    if connection.needs_rollback or not connection.is_usable():
+        return
+    from custodia.registry.management.commands.registry import differences
+    from custodia.registry.models import Detention
+    from custodia.registry.services import replay_detention
+
+    found = {
+        d.folio: diff
+        for d in Detention.objects.select_related(
+            "institution", "state", "municipality", "current_institution"
+        )
+        if (diff := differences(d, replay_detention(d)))
+    }
+    assert not found, f"stored state differs from the events: {found}"
 
 
 @pytest.fixture

@@ -83,6 +83,7 @@ def test_reading_outside_the_jurisdiction_is_403_and_not_logged_as_read(
     assert not AccessLog.objects.filter(folio=folio, username=outsider.username).exists()
 
 
+@pytest.mark.writes_projection_directly
 def test_capture_loses_sight_of_closed_detentions_but_supervisor_keeps_it(
     world: dict[str, Any], make_user: Callable[..., User]
 ) -> None:

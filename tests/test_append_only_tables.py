@@ -63,6 +63,7 @@ def test_truncate_is_refused_on_postgresql(event: CustodyEvent) -> None:
     refused(truncate)
 
 
+@pytest.mark.writes_projection_directly
 def test_appending_still_works(event: CustodyEvent) -> None:
     CustodyEvent.objects.create(
         detention=event.detention,
