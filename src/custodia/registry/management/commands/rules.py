@@ -4,7 +4,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from custodia.registry.clocks import CLOCKS
+from custodia.registry.custody import ALLOWED_FROM
 from custodia.registry.rules import Severity, catalog
+from custodia.registry.schemas import EVENT_KIND_LABELS
 
 
 def markdown() -> str:
@@ -25,6 +28,42 @@ def markdown() -> str:
         kind = "error" if rule.severity is Severity.ERROR else "advertencia"
         cells = [f"`{rule.code}`", kind, f"`{rule.field}`", rule.title, rule.message, rule.basis]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    lines += [
+        "",
+        "## Máquina de estados de la custodia",
+        "",
+        "Cada movimiento sólo puede seguir a las situaciones indicadas (`custody.ALLOWED_FROM`);",
+        "cualquier otro es `RND-E301` (o un código más preciso: E304, E305, E306).",
+        "",
+        "| Movimiento | Puede seguir a |",
+        "|---|---|",
+    ]
+    for kind, allowed in ALLOWED_FROM.items():
+        names = ", ".join(f"`{s}`" for s in sorted(allowed))
+        lines.append(f"| {EVENT_KIND_LABELS[kind]} (`{kind}`) | {names} |")
+    lines += [
+        "",
+        "## Plazos legales",
+        "",
+        "Se calculan al consultar, a partir de los movimientos, sobre instantes (UTC): los cambios",
+        "de horario y las zonas horarias no los alteran. Los umbrales son configurables.",
+        "",
+        "| Plazo | Clave | Umbral por omisión | Fundamento |",
+        "|---|---|---|---|",
+    ]
+    defaults = {
+        "registration_delay": "60 min (advertencia), 6 h (crítico)",
+        "handover": "4 h (advertencia), 12 h (crítico)",
+        "prosecutor_retention": "48 h; 96 h con delincuencia organizada",
+        "judge_term": "72 h; 144 h con ampliación",
+        "administrative_arrest": "36 h",
+        "adolescent": "inmediato",
+        "child": "4 h",
+        "silent_custody": "24 h sin movimientos bajo custodia policial",
+        "death_in_custody": "inmediato (visible 30 días)",
+    }
+    for key, (label, basis) in CLOCKS.items():
+        lines.append(f"| {label} | `{key}` | {defaults[key]} | {basis} |")
     return "\n".join(lines) + "\n"
 
 
