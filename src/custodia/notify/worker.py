@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import urllib.error
@@ -144,6 +145,8 @@ def _send_webhook(delivery: Delivery, now: datetime) -> None:
         raise DeliveryError(f"HTTP {error.code}") from error
     except (urllib.error.URLError, TimeoutError, OSError) as error:
         raise DeliveryError(f"sin conexión: {error}") from error
+    except http.client.HTTPException as error:  # a reply that is not HTTP at all
+        raise DeliveryError(f"respuesta no HTTP: {error!r}") from error
 
 
 def _send_email(delivery: Delivery) -> None:
@@ -176,21 +179,25 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def _claim(delivery_id: int, now: datetime) -> bool:
-    """Take a lease on a delivery so that two workers never send it at once."""
-    lease = timedelta(seconds=settings.CUSTODIA_NOTIFY["lease_seconds"])
-    return bool(
+def _claim(delivery_id: int, now: datetime) -> datetime | None:
+    """Take a lease on a delivery so that two workers never send it at once. Returns the
+    lease's end, which later updates must match, or None if another worker holds it."""
+    lease_until = now + timedelta(seconds=settings.CUSTODIA_NOTIFY["lease_seconds"])
+    taken = (
         Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING)
         .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-        .update(locked_until=now + lease)
+        .update(locked_until=lease_until)
     )
+    return lease_until if taken else None
 
 
 def deliver_due(now: datetime, report: RunReport) -> None:
     due = Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
     for delivery_id in list(due.values_list("pk", flat=True)[:1000]):
-        if not _claim(delivery_id, now):
+        lease = _claim(delivery_id, now)
+        if lease is None:
             continue
+        mine = Delivery.objects.filter(pk=delivery_id, locked_until=lease)
         delivery = Delivery.objects.select_related("message", "subscription").get(pk=delivery_id)
         try:
             if delivery.subscription.channel == "webhook":
@@ -200,7 +207,7 @@ def deliver_due(now: datetime, report: RunReport) -> None:
         except DeliveryError as error:
             attempts = delivery.attempts + 1
             failed = attempts >= settings.CUSTODIA_NOTIFY["max_attempts"]
-            Delivery.objects.filter(pk=delivery.pk).update(
+            mine.update(
                 attempts=attempts,
                 last_error=str(error)[:1000],
                 next_attempt_at=now + backoff(attempts),
@@ -213,7 +220,7 @@ def deliver_due(now: datetime, report: RunReport) -> None:
                 report.retried += 1
             log.warning("entrega %s falló (%s intento(s)): %s", delivery.pk, attempts, error)
             continue
-        Delivery.objects.filter(pk=delivery.pk).update(
+        mine.update(
             status=DeliveryStatus.DELIVERED,
             attempts=delivery.attempts + 1,
             delivered_at=timezone.now(),

@@ -148,6 +148,8 @@ def detention_register(
     """Register a detention: the record, the person, the officers, the ``registered`` event and
     the access-log entry, all in one transaction. Raises ``AccessDenied`` or
     ``RegistrationRejected`` having written nothing."""
+    from custodia.notify.outbox import enqueue_custody_change
+
     access.require_register_detention(actor)
     registered_at = now or timezone.now()
     parsed, warnings = validate_capture(data, now=registered_at)
@@ -247,7 +249,7 @@ def detention_register(
             for position, o in enumerate(parsed.officers, start=1)
         )
         # The event carries no personal data: the public ledger (issue 4) commits to it.
-        CustodyEvent.objects.create(
+        registered = CustodyEvent.objects.create(
             detention=detention,
             sequence=1,
             kind=EventKind.REGISTERED,
@@ -273,6 +275,7 @@ def detention_register(
                 "warnings": [w.code for w in warnings],
             },
         )
+        enqueue_custody_change(detention, registered)
         log_access(
             user=actor,
             channel=channel,
@@ -418,7 +421,8 @@ def event_record(
     authority_code = parsed.authority.institution if parsed.authority else None
     with transaction.atomic():
         detention = (
-            Detention.objects.select_for_update()
+            # of=("self",): PostgreSQL cannot lock the nullable side of an outer join.
+            Detention.objects.select_for_update(of=("self",))
             .select_related("institution", "state", "municipality")
             .filter(folio=folio)
             .first()
