@@ -7,6 +7,7 @@ file in a temporary directory. It is seeded with ``custodia demo`` so the demo u
 
 from __future__ import annotations
 
+import itertools
 import os
 import socket
 import subprocess
@@ -26,6 +27,9 @@ from psycopg import sql
 
 STARTUP_TIMEOUT_SECONDS = 30.0
 COMMAND_TIMEOUT_SECONDS = 120.0
+# Numbers the PostgreSQL databases of one test process: servers may run at the same time (the
+# browser tests' session-long server and a test's own), and each must have its own database.
+_DATABASE_NUMBERS = itertools.count(1)
 
 
 class ServerError(RuntimeError):
@@ -103,7 +107,7 @@ def fresh_database(database: Mapping[str, Any], workdir: Path) -> Iterator[str]:
     if not is_postgres(database):
         yield f"sqlite:///{workdir / 'e2e.sqlite3'}"
         return
-    name = f"custodia_e2e_{os.getpid()}"
+    name = f"custodia_e2e_{os.getpid()}_{next(_DATABASE_NUMBERS)}"
     with _pg_admin_connection(database) as conn:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
