@@ -17,6 +17,7 @@ from custodia.core import access
 from custodia.core.accesslog import log_access
 from custodia.core.models import Channel, User
 
+from .custody import LEGAL_STATUSES
 from .folio import InvalidFolio, normalize
 from .models import CustodyEvent, Detention, EventKind, Status
 from .rules import RULES
@@ -188,6 +189,7 @@ def event_as_dict(event: CustodyEvent) -> dict[str, Any]:
         "authority": data.get("authority") or data.get("receiving_authority"),
         "place": data.get("place"),
         "legal_status": data.get("legal_status"),
+        "legal_status_label": LEGAL_STATUSES.get(data.get("legal_status") or "", ""),
         "details": data.get("details", ""),
         "corrects": data.get("corrects"),
         "data": data,
@@ -307,6 +309,7 @@ def current_as_dict(detention: Detention) -> dict[str, Any]:
         ),
         "location": detention.current_location,
         "legal_status": detention.legal_status or None,
+        "legal_status_label": LEGAL_STATUSES.get(detention.legal_status, ""),
         "since": utc_text(detention.last_event_at),
         "version": detention.version,
     }
