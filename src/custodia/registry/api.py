@@ -200,11 +200,9 @@ def record_event(request: HttpRequest, folio: str) -> Reply[Any]:
         recorded = event_record(
             actor=user, folio=canonical, data=data, channel=Channel.API, ip=client_ip(request)
         )
+        # The state this event produced (read inside its transaction), not whatever a later
+        # writer has committed since: the version returned is the one to send back next time.
         detention = recorded.detention
-        if queries.can_read(user, detention):
-            detention = queries.get_detention(
-                user, canonical, channel=Channel.API, ip=client_ip(request)
-            )
         body = {
             "event": queries.event_as_dict(recorded.event),
             "current": queries.current_as_dict(detention),
