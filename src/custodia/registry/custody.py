@@ -359,7 +359,11 @@ def apply(state: State, event: Event) -> State:
     ended = _custody_ended(s, at)
     if event.kind == "released":
         return replace(
-            ended, status=RELEASED, released_at=at, location=_location(event, s.location)
+            ended,
+            status=RELEASED,
+            released_at=at,
+            location=_location(event, s.location),
+            legal_status=event.legal_status or "libertad",
         )
     if event.kind == "escaped":
         return replace(ended, status=ESCAPED, escaped_at=at, location=_location(event, s.location))
