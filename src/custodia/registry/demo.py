@@ -172,6 +172,20 @@ def ensure_users(institutions: dict[str, Institution]) -> list[DemoUser]:
     return list(DEMO_USERS)
 
 
+def ensure_subscriptions(institutions: dict[str, Institution]) -> None:
+    """The Tlaxcala prosecutor hears of its detainees by email (written under var/mail/ by
+    default), so that `custodia notify` has something to deliver in the demo."""
+    from custodia.notify.models import ChannelKind, Scope, Subscription
+
+    receptor = User.objects.get(username="receptor")
+    Subscription.objects.get_or_create(
+        institution=institutions["fgje-tlax"],
+        channel=ChannelKind.EMAIL,
+        target="guardia@fiscalia-tlaxcala.example",
+        defaults={"scope": Scope.OWN, "created_by": receptor},
+    )
+
+
 def _ascii(text: str) -> str:
     return "".join(
         c for c in unicodedata.normalize("NFD", text.upper()) if unicodedata.category(c) != "Mn"

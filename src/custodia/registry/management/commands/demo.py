@@ -34,6 +34,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         institutions = demo.ensure_institutions()
         users = demo.ensure_users(institutions)
+        demo.ensure_subscriptions(institutions)
         existing = Detention.objects.count()
         if existing and not options["force"]:
             self.stdout.write(
