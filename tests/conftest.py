@@ -24,6 +24,22 @@ def fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session")
+def ledger_key(tmp_path_factory: pytest.TempPathFactory) -> str:
+    from custodia.ledger import signing
+
+    path = tmp_path_factory.mktemp("ledger") / "ledger_ed25519.pem"
+    signing.generate(path)
+    return str(path)
+
+
+@pytest.fixture(autouse=True)
+def ledger_settings(settings: Any, ledger_key: str) -> None:
+    """Each test signs with a throw-away key, and checkpoints follow every write."""
+    settings.CUSTODIA_LEDGER_KEY_PATH = ledger_key
+    settings.CUSTODIA_CHECKPOINT_INTERVAL_SECONDS = 0
+
+
 @pytest.fixture(autouse=True)
 def projection_matches_events(request: pytest.FixtureRequest) -> Iterator[None]:
     """After every test that touched the database, the stored current state of every detention

@@ -31,8 +31,36 @@ def test_custody_event_cannot_be_updated_through_the_orm(event: CustodyEvent) ->
 
 
 def test_custody_event_cannot_be_deleted(event: CustodyEvent) -> None:
-    refused(lambda: CustodyEvent.objects.filter(pk=event.pk).delete())
+    def raw() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM registry_custodyevent WHERE id = %s", [event.pk])
+
+    refused(raw)
     assert CustodyEvent.objects.filter(pk=event.pk).exists()
+
+
+@pytest.mark.parametrize(
+    "table", ["ledger_ledgerleaf", "ledger_ledgernode", "ledger_checkpoint", "core_accesslog"]
+)
+def test_ledger_tables_refuse_raw_update_and_delete(event: CustodyEvent, table: str) -> None:
+    # A second leaf completes the first subtree node.
+    detention_register(actor=event.recorded_by, data=capture(), channel="api")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608 - fixed table names
+        before = cursor.fetchone()[0]
+    assert before > 0, f"{table} should have rows after a registration"
+    for statement in (f"UPDATE {table} SET id = id", f"DELETE FROM {table}"):
+        if table == "ledger_ledgerleaf":
+            statement = statement.replace("id = id", "salt = salt")
+
+        def run(sql: str = statement) -> None:
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+
+        refused(run)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
+        assert cursor.fetchone()[0] == before
 
 
 def test_custody_event_cannot_be_changed_with_raw_sql(event: CustodyEvent) -> None:

@@ -157,6 +157,5 @@ def test_streaming_root_equals_the_stored_tree_root(size: int) -> None:
 
 
 def test_a_proof_reads_only_log_n_stored_hashes() -> None:
-    tree = tree_of(1_000_003)
     keys = merkle.needed(lambda look: merkle.inclusion_proof(777_777, 1_000_003, look))
     assert len(keys) <= 2 * (1_000_003).bit_length()

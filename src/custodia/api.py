@@ -13,6 +13,8 @@ from ninja.renderers import JSONRenderer
 
 from custodia.core.access import AccessDenied
 from custodia.core.idempotency import IdempotencyConflict, InvalidIdempotencyKey
+from custodia.ledger.api import LedgerError
+from custodia.ledger.api import router as ledger_router
 from custodia.registry.api import BadParameter
 from custodia.registry.api import router as registry_router
 from custodia.registry.queries import DetentionNotFound
@@ -52,6 +54,7 @@ api = NinjaAPI(
     renderer=UTF8JSONRenderer(),
 )
 api.add_router("/", registry_router)
+api.add_router("/", ledger_router)
 
 
 def error_response(
@@ -121,6 +124,11 @@ def on_idempotency_conflict(request: HttpRequest, exc: IdempotencyConflict) -> H
 @api.exception_handler(InvalidIdempotencyKey)
 def on_bad_idempotency_key(request: HttpRequest, exc: InvalidIdempotencyKey) -> HttpResponse:
     return error_response(request, 400, _one("HTTP-400", exc.message, "Idempotency-Key"))
+
+
+@api.exception_handler(LedgerError)
+def on_ledger_error(request: HttpRequest, exc: LedgerError) -> HttpResponse:
+    return error_response(request, exc.status, _one(f"HTTP-{exc.status}", exc.message, exc.field))
 
 
 @api.exception_handler(BadParameter)

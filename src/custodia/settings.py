@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "custodia.core",
     "custodia.registry",
     "custodia.notify",
+    "custodia.ledger",
 ]
 
 MIDDLEWARE = [
@@ -196,6 +197,15 @@ EMAIL_HOST_USER = os.environ.get("CUSTODIA_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("CUSTODIA_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = _env_flag("CUSTODIA_EMAIL_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("CUSTODIA_EMAIL_FROM", "Custodia <no-responder@localhost>")
+
+# The tamper-evident log (DESIGN.md §5).
+CUSTODIA_LEDGER_KEY_PATH = os.environ.get(
+    "CUSTODIA_LEDGER_KEY", str(VAR_DIR / "ledger_ed25519.pem")
+)
+CUSTODIA_LEDGER_ORIGIN = os.environ.get("CUSTODIA_LEDGER_ORIGIN", "custodia.rnd/registro")
+CUSTODIA_CHECKPOINT_INTERVAL_SECONDS = float(
+    os.environ.get("CUSTODIA_CHECKPOINT_INTERVAL_SECONDS", "10")
+)
 
 LOGGING = {
     "version": 1,

@@ -74,6 +74,7 @@ ALLOWED_FROM: Mapping[str, frozenset[str]] = {
     "died_in_custody": HELD,
     "corrected": ANY,
     "note": ANY,
+    "redacted": ANY,
 }
 EVENT_KINDS = tuple(ALLOWED_FROM)
 
@@ -275,7 +276,7 @@ def _location(event: Event, fallback: str) -> str:
 def apply(state: State, event: Event) -> State:
     """The state after ``event``. Assumes ``check`` found no error."""
     s = replace(state, version=state.version + 1)
-    if event.kind in {"note", "corrected"}:
+    if event.kind in {"note", "corrected", "redacted"}:
         return s
     at = utc(event.occurred_at)
     s = replace(s, last_event_at=max(state.last_event_at, at))
@@ -429,9 +430,11 @@ def check(
         problems.append(finding("RND-E303"))
     if event.occurred_at < state.detained_at:
         problems.append(finding("RND-E302"))
-    elif event.kind not in {"note", "corrected"} and event.occurred_at < state.last_event_at:
+    elif event.kind not in {"note", "corrected", "redacted"} and (
+        event.occurred_at < state.last_event_at
+    ):
         problems.append(finding("RND-E307"))
-    if state.status == DECEASED and event.kind not in {"note", "corrected"}:
+    if state.status == DECEASED and event.kind not in {"note", "corrected", "redacted"}:
         problems.append(finding("RND-E305"))
     elif state.status == RELEASED and event.kind == "released":
         problems.append(finding("RND-E306"))

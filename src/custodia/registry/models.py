@@ -187,6 +187,7 @@ class EventKind(models.TextChoices):
     DIED_IN_CUSTODY = "died_in_custody", "Fallecimiento bajo custodia"
     CORRECTED = "corrected", "Corrección"
     NOTE = "note", "Nota"
+    REDACTED = "redacted", "Supresión de datos personales"
 
 
 class CustodyEvent(models.Model):

@@ -435,6 +435,7 @@ EVENT_KIND_LABELS = {
     "died_in_custody": "Fallecimiento bajo custodia",
     "corrected": "Corrección",
     "note": "Nota",
+    "redacted": "Supresión de datos personales",
 }
 
 

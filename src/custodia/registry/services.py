@@ -15,6 +15,8 @@ from django.utils import timezone
 from custodia.core import access
 from custodia.core.accesslog import log_access
 from custodia.core.models import Channel, Institution, Municipality, State, User
+from custodia.ledger.commitments import new_salt, person_digest
+from custodia.ledger.services import append_event, person_document
 
 from . import custody, rules
 from .folio import new_folio
@@ -223,7 +225,7 @@ def detention_register(
             detention=detention, institution=institution, since=parsed.detained_at
         )
         person = parsed.person
-        DetainedPerson.objects.create(
+        detained_person = DetainedPerson.objects.create(
             detention=detention,
             given_names=person.given_names,
             first_surname=person.first_surname,
@@ -248,7 +250,9 @@ def detention_register(
             )
             for position, o in enumerate(parsed.officers, start=1)
         )
-        # The event carries no personal data: the public ledger (issue 4) commits to it.
+        # The event carries no personal data, only a salted digest of it: the ledger commits
+        # to the event, and a redaction can replace the person's data without breaking it.
+        salt = new_salt()
         registered = CustodyEvent.objects.create(
             detention=detention,
             sequence=1,
@@ -273,8 +277,10 @@ def detention_register(
                     "institution": receiving.institution,
                 },
                 "warnings": [w.code for w in warnings],
+                "person_digest": person_digest(person_document(detained_person), salt),
             },
         )
+        append_event(registered, detention.folio, salt)
         enqueue_custody_change(detention, registered)
         log_access(
             user=actor,
@@ -500,6 +506,7 @@ def event_record(
                     detention=detention, institution=holder, defaults={"since": occurred_at}
                 )
         detention.refresh_from_db()
+        append_event(event, detention.folio, new_salt())
         enqueue_custody_change(detention, event)
         log_access(
             user=actor, channel=channel, action="detention.event", folios=[detention.folio], ip=ip

@@ -32,6 +32,11 @@ class Command(BaseCommand):
         if not 0 <= count <= 1_000_000:
             raise CommandError("--detentions debe estar entre 0 y 1 000 000.")
         call_command("migrate", interactive=False, verbosity=0)
+        from custodia.ledger import signing
+
+        if not signing.key_path().exists():
+            signing.generate(signing.key_path())
+            self.stdout.write(f"Llave del libro creada en {signing.key_path()}.")
         institutions = demo.ensure_institutions()
         users = demo.ensure_users(institutions)
         demo.ensure_subscriptions(institutions)
@@ -48,6 +53,9 @@ class Command(BaseCommand):
 
                 registered, rejected = demo.load_detentions(count, options["seed"], advance)
             self.stdout.write(f"Detenciones registradas: {registered} (rechazadas: {rejected}).")
+        from custodia.ledger.services import ensure_checkpoint_current
+
+        ensure_checkpoint_current()
         self.stdout.write("")
         self.stdout.write("Usuarios de demostración (usuario / contraseña · rol · institución):")
         for user in users:

@@ -1,0 +1,228 @@
+"""Appending to the log, proofs, checkpoints, and checking stored events against their leaves."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from . import commitments, merkle, signing
+from .models import Checkpoint, LedgerHead, LedgerLeaf, LedgerNode
+
+log = logging.getLogger(__name__)
+
+
+def document_of(event: Any, folio: str, salt: str) -> dict[str, Any]:
+    return commitments.event_document(
+        folio=folio,
+        sequence=event.sequence,
+        kind=event.kind,
+        occurred_at=event.occurred_at,
+        recorded_at=event.recorded_at,
+        recorded_by=event.recorded_by_id,
+        institution=event.institution_id,
+        local_zone=event.local_zone,
+        data=event.data,
+        salt=salt,
+    )
+
+
+def fetch(keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    """Stored hashes of complete subtrees, in two queries whatever their number."""
+    keys = set(keys)
+    leaves = [i for level, i in keys if level == 0]
+    found: dict[tuple[int, int], bytes] = {
+        (0, index): bytes.fromhex(h)
+        for index, h in LedgerLeaf.objects.filter(index__in=leaves).values_list(
+            "index", "leaf_hash"
+        )
+    }
+    inner = [k for k in keys if k[0] > 0]
+    if inner:
+        from django.db.models import Q
+
+        condition = Q()
+        for level, index in inner:
+            condition |= Q(level=level, index=index)
+        for level, index, h in LedgerNode.objects.filter(condition).values_list(
+            "level", "index", "hash"
+        ):
+            found[(level, index)] = bytes.fromhex(h)
+    missing = keys - set(found)
+    if missing:
+        raise LookupError(f"faltan nodos del árbol: {sorted(missing)[:5]}")
+    return found
+
+
+def stored(compute: Callable[[merkle.Lookup], Any]) -> Any:
+    """Run a tree computation on stored hashes: find what it needs, fetch it once, run it."""
+    hashes = fetch(merkle.needed(compute))
+    return compute(lambda level, index: hashes[(level, index)])
+
+
+def append_event(event: Any, folio: str, salt: str) -> LedgerLeaf:
+    """Append an event's leaf, inside the caller's transaction. The head row's lock makes the
+    indexes dense and gap-free whatever the number of concurrent writers."""
+    head = LedgerHead.objects.select_for_update().get(pk=1)
+    index = head.size
+    current = commitments.leaf_hash(document_of(event, folio, salt))
+    leaf = LedgerLeaf.objects.create(index=index, leaf_hash=current.hex(), salt=salt, event=event)
+    completed = list(merkle.complete_subtrees_after_append(index))
+    if completed:
+        lefts = fetch((level - 1, 2 * i) for level, i in completed)
+        nodes = []
+        for level, i in completed:
+            current = merkle.node_hash(lefts[(level - 1, 2 * i)], current)
+            nodes.append(LedgerNode(level=level, index=i, hash=current.hex()))
+        LedgerNode.objects.bulk_create(nodes)
+    head.size = index + 1
+    head.save(update_fields=["size"])
+    make_checkpoint(head.size)
+    return leaf
+
+
+def tree_size() -> int:
+    return LedgerHead.objects.values_list("size", flat=True).get(pk=1)
+
+
+def root_at(size: int) -> bytes:
+    return stored(lambda look: merkle.root(size, look))
+
+
+def inclusion(index: int, size: int) -> tuple[bytes, list[bytes]]:
+    leaf = bytes.fromhex(LedgerLeaf.objects.values_list("leaf_hash", flat=True).get(index=index))
+    return leaf, stored(lambda look: merkle.inclusion_proof(index, size, look))
+
+
+def consistency(first: int, second: int) -> list[bytes]:
+    return list(stored(lambda look: merkle.consistency_proof(first, second, look)))
+
+
+def make_checkpoint(size: int | None = None, *, force: bool = False) -> Checkpoint | None:
+    """Sign the current tree, at most every CUSTODIA_CHECKPOINT_INTERVAL_SECONDS unless forced.
+    Without a key the log still grows; checkpoints wait for `custodia ledger keygen`."""
+    size = tree_size() if size is None else size
+    if size == 0:
+        return None
+    last = Checkpoint.objects.order_by("-id").first()
+    now = timezone.now()
+    if last is not None:
+        if last.tree_size == size:
+            return None
+        interval = timedelta(seconds=settings.CUSTODIA_CHECKPOINT_INTERVAL_SECONDS)
+        if not force and now - last.timestamp < interval:
+            return None
+    try:
+        key = signing.load_private()
+    except signing.KeyMissing as error:
+        log.warning("%s", error)
+        return None
+    top = root_at(size)
+    stamp = now.replace(microsecond=0)
+    text = signing.checkpoint_text(
+        settings.CUSTODIA_LEDGER_ORIGIN, size, top, stamp.isoformat().replace("+00:00", "Z")
+    )
+    signed = signing.sign(text, key, settings.CUSTODIA_LEDGER_ORIGIN)
+    import base64
+
+    return Checkpoint.objects.create(
+        tree_size=size,
+        root_hash=top.hex(),
+        timestamp=stamp,
+        text=text,
+        signature=base64.b64encode(signed.signature).decode(),
+        key_id=signed.key_id.hex(),
+    )
+
+
+@dataclass(frozen=True)
+class EventCheck:
+    """An event recomputed from its stored row and checked against the log."""
+
+    event_id: int
+    sequence: int
+    kind: str
+    index: int | None
+    stored_leaf: str | None
+    recomputed_leaf: str
+    leaf_matches: bool
+    proof: list[str]
+    proof_verifies: bool
+    person: str  # "ok", "altered", "redacted", "not applicable"
+
+    @property
+    def ok(self) -> bool:
+        return self.leaf_matches and self.proof_verifies and self.person != "altered"
+
+
+def check_detention(detention: Any, checkpoint: Checkpoint | None) -> list[EventCheck]:
+    from custodia.registry.models import CustodyEvent
+
+    results = []
+    events = CustodyEvent.objects.filter(detention=detention).select_related("leaf")
+    redacted = detention.redactions.exists()
+    for event in events.order_by("sequence"):
+        leaf = getattr(event, "leaf", None)
+        salt = leaf.salt if leaf else ""
+        recomputed = commitments.leaf_hash(document_of(event, detention.folio, salt)).hex()
+        proof: list[bytes] = []
+        verifies = False
+        if leaf is not None and checkpoint is not None and leaf.index < checkpoint.tree_size:
+            _, proof = inclusion(leaf.index, checkpoint.tree_size)
+            verifies = merkle.verify_inclusion(
+                leaf.index,
+                checkpoint.tree_size,
+                bytes.fromhex(recomputed),
+                proof,
+                bytes.fromhex(checkpoint.root_hash),
+            )
+        person = "not applicable"
+        if event.kind == "registered" and "person_digest" in event.data:
+            if redacted:
+                person = "redacted"
+            else:
+                digest = commitments.person_digest(person_document(detention.person), salt)
+                person = "ok" if digest == event.data["person_digest"] else "altered"
+        results.append(
+            EventCheck(
+                event_id=event.pk,
+                sequence=event.sequence,
+                kind=event.kind,
+                index=leaf.index if leaf else None,
+                stored_leaf=leaf.leaf_hash if leaf else None,
+                recomputed_leaf=recomputed,
+                leaf_matches=leaf is not None and leaf.leaf_hash == recomputed,
+                proof=[p.hex() for p in proof],
+                proof_verifies=verifies,
+                person=person,
+            )
+        )
+    return results
+
+
+def person_document(person: Any) -> dict[str, Any]:
+    return {
+        "given_names": person.given_names,
+        "first_surname": person.first_surname,
+        "second_surname": person.second_surname,
+        "alias": person.alias,
+        "sex": person.sex,
+        "age": person.age,
+        "birth_date": person.birth_date.isoformat() if person.birth_date else None,
+        "curp": person.curp,
+        "nationality": person.nationality,
+        "physical_condition": person.physical_condition,
+        "distinguishing_marks": person.distinguishing_marks,
+    }
+
+
+def ensure_checkpoint_current() -> Checkpoint | None:
+    """Called by workers: sign pending leaves that no write has signed yet."""
+    with transaction.atomic():
+        return make_checkpoint(force=True)
