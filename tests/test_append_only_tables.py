@@ -46,7 +46,7 @@ def test_ledger_tables_refuse_raw_update_and_delete(event: CustodyEvent, table: 
     # A second leaf completes the first subtree node.
     detention_register(actor=event.recorded_by, data=capture(), channel="api")
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608 - fixed table names
+        cursor.execute(f"SELECT COUNT(*) FROM {table}")
         before = cursor.fetchone()[0]
     assert before > 0, f"{table} should have rows after a registration"
     for statement in (f"UPDATE {table} SET id = id", f"DELETE FROM {table}"):
@@ -59,7 +59,7 @@ def test_ledger_tables_refuse_raw_update_and_delete(event: CustodyEvent, table: 
 
         refused(run)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
+        cursor.execute(f"SELECT COUNT(*) FROM {table}")
         assert cursor.fetchone()[0] == before
 
 
