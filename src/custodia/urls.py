@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("custodia.core.urls")),
     path("", include("custodia.registry.urls")),
     path("", include("custodia.notify.urls")),
+    path("", include("custodia.ledger.urls")),
 ]

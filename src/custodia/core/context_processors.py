@@ -17,5 +17,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_can_admin": access.can_administer(user),
         "nav_inbox": user.role in {"receiving", "supervisor"},
         "nav_alerts": access.can_see_alerts(user),
+        "nav_audit": user.role in {"auditor", "national_analyst"},
+        "nav_access_log": user.role == "auditor",
         "nav_subscriptions": access.can_manage_subscriptions(user),
     }

@@ -512,3 +512,103 @@ def event_record(
             user=actor, channel=channel, action="detention.event", folios=[detention.folio], ip=ip
         )
     return Recorded(event=event, detention=detention, state=after)
+
+
+REDACTED = "[SUPRIMIDO]"
+
+
+class RedactionRefused(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def detention_redact(
+    *,
+    actor: User,
+    folio: str,
+    reason: str,
+    channel: Channel | str = Channel.CLI,
+    now: datetime | None = None,
+) -> CustodyEvent:
+    """Replace a detention's identifying personal data with a redaction marker, for a stated
+    legal reason. The events and the ledger are untouched (the registration committed only to a
+    salted digest of the person), so every proof stays valid; the redaction is itself an event."""
+    from custodia.ledger.models import Redaction
+    from custodia.notify.outbox import enqueue_custody_change
+
+    from .queries import DetentionNotFound
+
+    if not access.can_administer(actor):
+        raise access.AccessDenied("Sólo la administración puede suprimir datos personales.")
+    reason = " ".join(reason.split())
+    if len(reason) < 10:
+        raise RedactionRefused("Indique el fundamento legal de la supresión (10 caracteres o más).")
+    if len(reason) > 2000:
+        raise RedactionRefused("El fundamento no puede pasar de 2000 caracteres.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        detention = (
+            Detention.objects.select_for_update(of=("self",))
+            .select_related("person", "institution", "state", "municipality")
+            .filter(folio=folio)
+            .first()
+        )
+        if detention is None:
+            raise DetentionNotFound()
+        if detention.redactions.exists():
+            raise RedactionRefused("Los datos personales de esta detención ya fueron suprimidos.")
+        person = detention.person
+        registered = detention.events.get(sequence=1)
+        salt = registered.leaf.salt
+        Redaction.objects.create(
+            detention=detention,
+            reason=reason,
+            redacted_by=actor,
+            redacted_at=now,
+            person_digest=person_digest(person_document(person), salt),
+        )
+        fields = [
+            "given_names",
+            "first_surname",
+            "second_surname",
+            "alias",
+            "curp",
+            "birth_date",
+            "distinguishing_marks",
+        ]
+        person.given_names = person.first_surname = REDACTED
+        person.second_surname = person.alias = person.curp = person.distinguishing_marks = ""
+        person.birth_date = None
+        person.save(update_fields=fields)
+        Detention.objects.filter(pk=detention.pk).update(
+            contact_name="", contact_relationship="", contact_phone=""
+        )
+        before = custody.state_from_json(detention.custody_state)
+        assert actor.institution is not None or actor.is_superuser
+        event = CustodyEvent.objects.create(
+            detention=detention,
+            sequence=detention.version + 1,
+            kind="redacted",
+            occurred_at=now,
+            recorded_at=now,
+            recorded_by=actor,
+            institution=actor.institution or detention.institution,
+            local_zone=detention.place_timezone,
+            data={"reason": reason, "fields": [*fields, "contact"]},
+        )
+        after = custody.apply(
+            before, custody.Event(kind="redacted", occurred_at=now, sequence=event.sequence)
+        )
+        _store_state(detention, detention.version, after)
+        append_event(event, detention.folio, new_salt())
+        detention.refresh_from_db()
+        enqueue_custody_change(detention, event)
+        log_access(
+            user=actor,
+            channel=channel,
+            action="detention.redact",
+            folios=[detention.folio],
+            purpose=reason,
+        )
+    return event

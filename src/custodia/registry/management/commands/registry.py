@@ -50,8 +50,17 @@ class Command(BaseCommand):
             "--check", action="store_true", help="Sólo informar diferencias (sale con 1 si hay)"
         )
         rebuild.add_argument("--folio", help="Sólo esta detención")
+        redact = actions.add_parser(
+            "redact", help="Suprimir los datos personales de una detención (queda como evento)"
+        )
+        redact.add_argument("folio", help="Folio de la detención")
+        redact.add_argument("--reason", required=True, help="Fundamento legal de la supresión")
+        redact.add_argument("--by", required=True, help="Usuario administrador que la ordena")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "redact":
+            self._redact(options)
+            return
         from custodia.registry.services import _store_state
 
         qs = Detention.objects.select_related(
@@ -80,3 +89,25 @@ class Command(BaseCommand):
         self.stdout.write(f"{total} detenciones revisadas; {len(found)} diferencias {verb}.")
         if options["check"] and found:
             raise CommandError("El estado guardado no coincide con los eventos.")
+
+    def _redact(self, options: dict[str, Any]) -> None:
+        from custodia.core.access import AccessDenied
+        from custodia.core.models import User
+        from custodia.registry.folio import InvalidFolio, normalize
+        from custodia.registry.queries import DetentionNotFound
+        from custodia.registry.services import RedactionRefused, detention_redact
+
+        actor = User.objects.filter(username=options["by"]).first()
+        if actor is None:
+            raise CommandError(f"El usuario «{options['by']}» no existe.")
+        try:
+            folio = normalize(options["folio"])
+            event = detention_redact(actor=actor, folio=folio, reason=options["reason"])
+        except InvalidFolio as error:
+            raise CommandError(str(error)) from error
+        except (AccessDenied, DetentionNotFound, RedactionRefused) as error:
+            raise CommandError(error.message) from error
+        self.stdout.write(
+            f"Datos personales suprimidos en {folio} (movimiento #{event.sequence}). "
+            "El libro y sus pruebas siguen siendo válidos."
+        )
