@@ -233,6 +233,9 @@ def deliver_due(now: datetime, report: RunReport) -> None:
 def run_once(now: datetime | None = None) -> RunReport:
     now = now or timezone.now()
     report = RunReport()
+    from custodia.ledger.services import ensure_checkpoint_current
+
+    ensure_checkpoint_current()  # sign leaves that no later write has signed
     report.breaches = scan_breaches(now)
     report.fanned_out = fan_out(now)
     deliver_due(now, report)

@@ -61,7 +61,7 @@ def get_detention(
         )
         .prefetch_related(
             "officers",
-            Prefetch("events", queryset=CustodyEvent.objects.select_related("institution")),
+            Prefetch("events", queryset=CustodyEvent.objects.select_related("institution", "leaf")),
         )
         .filter(folio=folio)
         .first()
@@ -172,6 +172,15 @@ def local_display(moment: datetime, zone: str) -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
 
 
+def _leaf_index(event: CustodyEvent) -> int | None:
+    from custodia.ledger.models import LedgerLeaf
+
+    try:
+        return int(event.leaf.index)
+    except LedgerLeaf.DoesNotExist:
+        return None
+
+
 def event_as_dict(event: CustodyEvent) -> dict[str, Any]:
     data = event.data or {}
     return {
@@ -193,8 +202,7 @@ def event_as_dict(event: CustodyEvent) -> dict[str, Any]:
         "details": data.get("details", ""),
         "corrects": data.get("corrects"),
         "data": data,
-        # The ledger (issue 4) assigns leaf indexes; until then there is none.
-        "ledger_leaf_index": None,
+        "ledger_leaf_index": _leaf_index(event),
     }
 
 
