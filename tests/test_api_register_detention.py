@@ -62,6 +62,7 @@ def test_events_endpoint_lists_history_oldest_first(api: Client) -> None:
     response = api.get(f"/api/v1/detentions/{folio}/events")
     assert response.status_code == 200
     assert [e["kind"] for e in response.json()["events"]] == ["registered"]
+    assert isinstance(response.json()["events"][0]["ledger_leaf_index"], int)
 
 
 def test_late_registration_is_accepted_with_a_warning(api: Client) -> None:
