@@ -223,6 +223,8 @@ def person_document(person: Any) -> dict[str, Any]:
 
 
 def ensure_checkpoint_current() -> Checkpoint | None:
-    """Called by workers: sign pending leaves that no write has signed yet."""
+    """Called by workers: sign pending leaves that no write has signed yet. The head's lock
+    orders this checkpoint after every committed append, so checkpoints never shrink."""
     with transaction.atomic():
-        return make_checkpoint(force=True)
+        head = LedgerHead.objects.select_for_update().get(pk=1)
+        return make_checkpoint(head.size, force=True)

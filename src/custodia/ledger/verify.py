@@ -77,7 +77,9 @@ class RemoteSource:
 
 
 class LocalSource:
-    name = "base de datos local"
+    def __init__(self) -> None:
+        database = settings.DATABASES["default"]
+        self.name = f"local:{database.get('HOST') or ''}:{database['NAME']}"
 
     def checkpoint(self) -> dict[str, Any]:
         from .api import checkpoint_body
@@ -169,6 +171,22 @@ def _local_recomputation(out: TextIO) -> list[str]:
                 f"el evento {event.pk} (folio {event.detention.folio}, movimiento "
                 f"#{event.sequence}) fue alterado: su hoja {leaf.index} ya no coincide"
             )
+    from .services import person_document
+
+    registrations = CustodyEvent.objects.filter(kind="registered", detention__redactions=None)
+    for event in registrations.select_related("detention__person", "leaf").iterator(
+        chunk_size=2000
+    ):
+        digest = event.data.get("person_digest")
+        if (
+            digest
+            and commitments.person_digest(person_document(event.detention.person), event.leaf.salt)
+            != digest
+        ):
+            problems.append(
+                f"los datos de la persona del folio {event.detention.folio} fueron alterados "
+                "(no coinciden con la huella del registro)"
+            )
     orphans = CustodyEvent.objects.filter(leaf__isnull=True).count()
     if orphans:
         problems.append(f"{orphans} evento(s) no tienen hoja en el libro")
@@ -179,10 +197,10 @@ def run_verification(
     *, url: str | None, state_dir: str | None, timeout: float, out: TextIO
 ) -> bool:
     started = datetime.now(UTC)
-    source: Source = RemoteSource(url, timeout) if url else LocalSource()
     problems: list[str] = []
     size = 0
     try:
+        source: Source = RemoteSource(url, timeout) if url else LocalSource()
         cp = source.checkpoint()
         size = int(cp["tree_size"])
         origin = cp["text"].split("\n")[0]
