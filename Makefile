@@ -1,4 +1,4 @@
-# Custodia — the two commands are `make run` and `make test`.
+# Custodia — the two commands are `make run` and `make test` (`make bench` for the benchmarks).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,8 +6,10 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DETENTIONS ?= 300
+# Leaves loaded by the ledger benchmark (proofs, verification); a few minutes at 1 000 000.
+SCALE ?= 1000000
 
-.PHONY: run test test-postgres lint install demo docs lock clean
+.PHONY: run test test-postgres lint install demo docs lock clean bench
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,9 +33,15 @@ test: $(STAMP)
 		DATABASE_URL="$$CUSTODIA_TEST_POSTGRES" $(BIN)/pytest --create-db; \
 	fi
 
+# Benchmarks of the ledger against baselines measured in the same run, in a throw-away
+# PostgreSQL database (CUSTODIA_BENCH_POSTGRES, default postgres://postgres@127.0.0.1:5432).
+# Writes benchmarks/results/<date>-ledger.md. See benchmarks/README.md.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.ledger --scale $(SCALE)
+
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
 docs: $(STAMP)

@@ -117,8 +117,13 @@ def root_at(size: int) -> bytes:
 
 
 def inclusion(index: int, size: int) -> tuple[bytes, list[bytes]]:
-    leaf = bytes.fromhex(LedgerLeaf.objects.values_list("leaf_hash", flat=True).get(index=index))
-    return leaf, stored(lambda look: merkle.inclusion_proof(index, size, look))
+    """The leaf and its audit path, fetched together (two queries at most)."""
+
+    def path(look: merkle.Lookup) -> list[bytes]:
+        return merkle.inclusion_proof(index, size, look)
+
+    hashes = fetch(merkle.needed(path) | {(0, index)})
+    return hashes[(0, index)], path(lambda level, i: hashes[(level, i)])
 
 
 def consistency(first: int, second: int) -> list[bytes]:
