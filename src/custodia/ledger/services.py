@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from . import commitments, merkle, signing
-from .models import Checkpoint, LedgerHead, LedgerLeaf
+from .models import Checkpoint, LedgerHead
 
 log = logging.getLogger(__name__)
 
