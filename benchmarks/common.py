@@ -1,0 +1,210 @@
+"""What every benchmark needs: a throw-away PostgreSQL database, Django configured against it,
+a description of the machine, small statistics and the results table. No Django import at
+module level: settings are read once, at ``django.setup()``, after the environment is set."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import platform
+import subprocess
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
+
+
+def database_url(server: str, name: str) -> str:
+    parts = urlsplit(server)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
+
+
+@dataclass
+class Environment:
+    server: str
+    name: str
+    url: str
+    var_dir: Path
+
+
+@contextmanager
+def fresh_environment(server: str, *, keep: bool) -> Iterator[Environment]:
+    """Create ``custodia_bench_<pid>``, point Django at it (and at a temporary var directory with
+    a throw-away Ed25519 key), migrate, and drop everything afterwards unless ``keep``."""
+    name = f"custodia_bench_{os.getpid()}"
+    admin = database_url(server, "postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    var_dir = Path(tempfile.mkdtemp(prefix="custodia-bench-"))
+    env = Environment(server=server, name=name, url=database_url(server, name), var_dir=var_dir)
+    try:
+        os.environ.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "custodia.settings",
+                "DATABASE_URL": env.url,
+                "CUSTODIA_VAR_DIR": str(var_dir),
+                "CUSTODIA_LEDGER_KEY": str(var_dir / "ledger_ed25519.pem"),
+                "CUSTODIA_DEBUG": "0",  # DEBUG would keep every query in memory
+                "CUSTODIA_RATE_LIMITS": "off",
+                "CUSTODIA_LOG_LEVEL": os.environ.get("CUSTODIA_LOG_LEVEL", "ERROR"),
+            }
+        )
+        import django
+
+        django.setup()
+        from django.conf import settings
+        from django.core.management import call_command
+
+        from custodia.ledger import signing
+
+        call_command("migrate", interactive=False, verbosity=0)
+        signing.generate(Path(settings.CUSTODIA_LEDGER_KEY_PATH))
+        yield env
+    finally:
+        try:
+            from django.db import connections
+
+            connections.close_all()
+        except Exception:  # noqa: S110 - Django may never have been set up
+            pass
+        if keep:
+            print(f"\nDatabase kept: {env.url}\nVar directory (key) kept: {var_dir}")
+        else:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                )
+            for path in sorted(var_dir.rglob("*"), reverse=True):
+                path.rmdir() if path.is_dir() else path.unlink()
+            var_dir.rmdir()
+
+
+def quantile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank quantile (q in (0, 1])."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def _meminfo_total() -> str:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    return "unknown"
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _git(*args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", *args], capture_output=True, text=True, check=True, cwd=ROOT)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out.stdout.strip()
+
+
+def src_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "src").rglob("*.py")):
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What code was measured: the commit, any uncommitted files under src/, and a digest of
+    src/ taken at the start, compared again when the report is written."""
+
+    commit: str
+    changed: tuple[str, ...]
+    fingerprint: str
+
+    @classmethod
+    def now(cls) -> Provenance:
+        status = _git("status", "--porcelain", "--", "src") or ""
+        return cls(
+            commit=_git("rev-parse", "--short", "HEAD") or "unknown",
+            changed=tuple(line[3:] for line in status.splitlines()),
+            fingerprint=src_fingerprint(),
+        )
+
+    def describe(self) -> str:
+        text = self.commit + (
+            f" + uncommitted changes in {', '.join(self.changed)}"
+            if self.changed
+            else " (src/ as committed)"
+        )
+        if src_fingerprint() != self.fingerprint:
+            text += " — WARNING: src/ changed during the run, the figures may mix versions"
+        return text
+
+
+def machine(url: str, code: Provenance) -> list[tuple[str, str]]:
+    with psycopg.connect(url) as conn:
+        version = conn.execute("SELECT version()").fetchone()
+        pg_settings: dict[str, str] = dict(
+            conn.execute(
+                "SELECT name, setting || coalesce(unit, '') FROM pg_settings WHERE name IN "
+                "('shared_buffers', 'synchronous_commit', 'fsync', 'work_mem')"
+            ).fetchall()
+        )
+    import django
+
+    return [
+        ("CPUs (nproc)", str(os.cpu_count())),
+        ("CPU model", _cpu_model()),
+        ("Memory", _meminfo_total()),
+        ("Kernel", platform.release()),
+        ("PostgreSQL", version[0] if version else "unknown"),
+        (
+            "PostgreSQL settings",
+            ", ".join(f"{k}={v}" for k, v in sorted(pg_settings.items())),
+        ),
+        ("Python", platform.python_version()),
+        ("Django / psycopg", f"{django.get_version()} / {psycopg.__version__}"),
+        ("Code measured", code.describe()),
+    ]
+
+
+@dataclass(frozen=True)
+class Row:
+    scenario: str
+    ours: str
+    baseline: str
+    ratio: str
+    target: str
+    met: bool | None  # None: informational, no target
+
+    @property
+    def verdict(self) -> str:
+        return "n/a" if self.met is None else ("yes" if self.met else "**no**")
+
+
+def table(rows: Sequence[Row]) -> str:
+    header = ("Scenario", "Our figure", "Baseline", "Ratio", "Target", "Met?")
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for r in rows:
+        cells = (r.scenario, r.ours, r.baseline, r.ratio, r.target, r.verdict)
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
