@@ -34,27 +34,28 @@ def document_of(event: Any, folio: str, salt: str) -> dict[str, Any]:
 
 
 def fetch(keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-    """Stored hashes of complete subtrees, in at most two queries whatever their number.
+    """Stored hashes of complete subtrees, in one query whatever their number.
     Plain SQL: on the proof path, building the equivalent ORM filter cost more than the query."""
     keys = set(keys)
-    found: dict[tuple[int, int], bytes] = {}
     leaves = sorted(i for level, i in keys if level == 0)
     inner = sorted(k for k in keys if k[0] > 0)
-    with connection.cursor() as cursor:
-        if leaves:
-            marks = ",".join(["%s"] * len(leaves))
-            cursor.execute(
-                f'SELECT "index", leaf_hash FROM ledger_ledgerleaf WHERE "index" IN ({marks})',  # noqa: S608 - only placeholders are interpolated
-                leaves,
-            )
-            found.update(((0, i), bytes.fromhex(h)) for i, h in cursor.fetchall())
-        if inner:
-            where = " OR ".join(['(level = %s AND "index" = %s)'] * len(inner))
-            cursor.execute(
-                f'SELECT level, "index", hash FROM ledger_ledgernode WHERE {where}',  # noqa: S608
-                [value for key in inner for value in key],
-            )
-            found.update(((lv, i), bytes.fromhex(h)) for lv, i, h in cursor.fetchall())
+    parts: list[str] = []
+    params: list[int] = []
+    if leaves:
+        marks = ",".join(["%s"] * len(leaves))
+        parts.append(
+            f'SELECT 0, "index", leaf_hash FROM ledger_ledgerleaf WHERE "index" IN ({marks})'  # noqa: S608
+        )
+        params += leaves
+    if inner:
+        where = " OR ".join(['(level = %s AND "index" = %s)'] * len(inner))
+        parts.append(f'SELECT level, "index", hash FROM ledger_ledgernode WHERE {where}')  # noqa: S608
+        params += [value for key in inner for value in key]
+    found: dict[tuple[int, int], bytes] = {}
+    if parts:
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)  # only placeholders interpolated
+            found = {(lv, i): bytes.fromhex(h) for lv, i, h in cursor.fetchall()}
     missing = keys - set(found)
     if missing:
         raise LookupError(f"faltan nodos del árbol: {sorted(missing)[:5]}")
