@@ -403,6 +403,42 @@ def _store_state(detention: Detention, before: int, state: custody.State) -> Non
         raise VersionConflict(Detention.objects.get(pk=detention.pk).version)
 
 
+def _commit_event(
+    detention: Detention,
+    event: CustodyEvent,
+    before: custody.State,
+    after: custody.State,
+    *,
+    actor: User,
+    channel: Channel | str,
+    action: str,
+    ip: str | None = None,
+    purpose: str = "",
+) -> None:
+    """What every appended event does next, in the caller's transaction: move the projection,
+    record new holders, append the ledger leaf, announce it in the outbox, log the access."""
+    from custodia.notify.outbox import enqueue_custody_change
+
+    _store_state(detention, detention.version, after)
+    for code in sorted(after.holders - before.holders):
+        holder = Institution.objects.filter(code=code).first()
+        if holder is not None:
+            DetentionHolder.objects.get_or_create(
+                detention=detention, institution=holder, defaults={"since": event.occurred_at}
+            )
+    detention.refresh_from_db()
+    append_event(event, detention.folio, new_salt())
+    enqueue_custody_change(detention, event)
+    log_access(
+        user=actor,
+        channel=channel,
+        action=action,
+        folios=[detention.folio],
+        ip=ip,
+        purpose=purpose,
+    )
+
+
 def event_record(
     *,
     actor: User,
@@ -415,7 +451,6 @@ def event_record(
     """Append one custody event and move the projection, in one transaction. Raises
     ``DetentionNotFound``, ``AccessDenied``, ``VersionConflict`` (409) or ``EventRejected`` (422)
     having written nothing."""
-    from custodia.notify.outbox import enqueue_custody_change
 
     from .queries import DetentionNotFound
 
@@ -498,18 +533,15 @@ def event_record(
             )
         else:
             after = custody.apply(before, new)
-        _store_state(detention, detention.version, after)
-        for code in sorted(after.holders - before.holders):
-            holder = Institution.objects.filter(code=code).first()
-            if holder is not None:
-                DetentionHolder.objects.get_or_create(
-                    detention=detention, institution=holder, defaults={"since": occurred_at}
-                )
-        detention.refresh_from_db()
-        append_event(event, detention.folio, new_salt())
-        enqueue_custody_change(detention, event)
-        log_access(
-            user=actor, channel=channel, action="detention.event", folios=[detention.folio], ip=ip
+        _commit_event(
+            detention,
+            event,
+            before,
+            after,
+            actor=actor,
+            channel=channel,
+            action="detention.event",
+            ip=ip,
         )
     return Recorded(event=event, detention=detention, state=after)
 
@@ -535,7 +567,6 @@ def detention_redact(
     legal reason. The events and the ledger are untouched (the registration committed only to a
     salted digest of the person), so every proof stays valid; the redaction is itself an event."""
     from custodia.ledger.models import Redaction
-    from custodia.notify.outbox import enqueue_custody_change
 
     from .queries import DetentionNotFound
 
@@ -600,15 +631,14 @@ def detention_redact(
         after = custody.apply(
             before, custody.Event(kind="redacted", occurred_at=now, sequence=event.sequence)
         )
-        _store_state(detention, detention.version, after)
-        append_event(event, detention.folio, new_salt())
-        detention.refresh_from_db()
-        enqueue_custody_change(detention, event)
-        log_access(
-            user=actor,
+        _commit_event(
+            detention,
+            event,
+            before,
+            after,
+            actor=actor,
             channel=channel,
             action="detention.redact",
-            folios=[detention.folio],
             purpose=reason,
         )
     return event

@@ -129,11 +129,15 @@ def _detail_context(request: HttpRequest, detention: Any, user: User) -> dict[st
     ) or access.may_record_event(
         user, detention, "handed_over", user.institution.code if user.institution else None
     )
+    # Corrections are for events the user's own institution recorded: compare codes, no query.
+    own_code = user.institution.code if user.institution else None
+    may_correct_own = user.institution is not None and access.may_correct(user, user.institution.pk)
     correctable = [
         e
         for e in record["events"]
         if e["kind"] not in {"corrected", "registered"}
-        and access.may_correct(user, _institution_id(e["institution"]))
+        and may_correct_own
+        and e["institution"] == own_code
     ]
     return {
         "d": detention,
@@ -157,10 +161,6 @@ def _detail_context(request: HttpRequest, detention: Any, user: User) -> dict[st
         "values": {},
         "errors": {},
     }
-
-
-def _institution_id(code: str) -> int:
-    return Institution.objects.filter(code=code).values_list("pk", flat=True).first() or 0
 
 
 @login_required
