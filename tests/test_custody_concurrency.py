@@ -8,99 +8,22 @@ writer is served, one after another, with gap-free sequence numbers.
 
 from __future__ import annotations
 
-import http.client
-import json
-import threading
-import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
 
-from live_server import RunningServer, is_postgres, run_custodia, running_server
+from live_api import LiveApi as Api
+from live_api import Reply
+from live_server import is_postgres, run_custodia, running_server
 
 WRITERS = 8
-HTTP_TIMEOUT_SECONDS = 20.0
-BARRIER_TIMEOUT_SECONDS = 20.0
 # Rounds of racing writers in which to catch a reply describing someone else's write.
 STALE_REPLY_ROUNDS = 10
 CST = timezone(timedelta(hours=-6))
 ON_POSTGRES = is_postgres(settings.DATABASES["default"])
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    body: Any
-    started: float
-    finished: float
-
-
-@dataclass(frozen=True)
-class Api:
-    server: RunningServer
-    token: str
-
-    def connection(self) -> http.client.HTTPConnection:
-        address = urlsplit(self.server.base_url)
-        assert address.hostname is not None and address.port is not None
-        return http.client.HTTPConnection(
-            address.hostname, address.port, timeout=HTTP_TIMEOUT_SECONDS
-        )
-
-    def send(
-        self,
-        connection: http.client.HTTPConnection,
-        method: str,
-        path: str,
-        body: dict[str, Any] | None = None,
-    ) -> Reply:
-        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
-        payload = None
-        if body is not None:
-            payload = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        started = time.monotonic()
-        connection.request(method, path, body=payload, headers=headers)
-        response = connection.getresponse()
-        raw = response.read()
-        finished = time.monotonic()
-        json_reply = response.getheader("Content-Type", "").startswith("application/json")
-        answer = json.loads(raw) if json_reply else raw.decode(errors="replace")[:300]
-        return Reply(response.status, answer, started, finished)
-
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Reply:
-        connection = self.connection()
-        try:
-            return self.send(connection, method, path, body)
-        finally:
-            connection.close()
-
-    def race(self, path: str, bodies: Sequence[dict[str, Any]]) -> list[Reply]:
-        """POST every body to ``path`` at once: each client connects first, then all of them
-        wait at a barrier and send together."""
-        barrier = threading.Barrier(len(bodies))
-
-        def post(body: dict[str, Any]) -> Reply:
-            connection = self.connection()
-            try:
-                connection.connect()
-                barrier.wait(timeout=BARRIER_TIMEOUT_SECONDS)
-                return self.send(connection, "POST", path, body)
-            finally:
-                connection.close()
-
-        with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
-            futures = [pool.submit(post, body) for body in bodies]
-            return [
-                f.result(timeout=BARRIER_TIMEOUT_SECONDS + 2 * HTTP_TIMEOUT_SECONDS)
-                for f in futures
-            ]
 
 
 def most_in_flight(replies: Sequence[Reply]) -> int:
@@ -171,7 +94,7 @@ def test_concurrent_writers_never_both_win(live_api: Api) -> None:
         {"kind": "note", "details": f"Nota del escritor {n}", "expected_version": 1}
         for n in range(WRITERS)
     ]
-    replies = live_api.race(events_path, bodies)
+    replies = live_api.race([(events_path, b) for b in bodies])
 
     assert most_in_flight(replies) >= 2, "the requests did not overlap: nothing was raced"
     statuses = sorted(r.status for r in replies)
@@ -195,7 +118,7 @@ def test_concurrent_writers_never_both_win(live_api: Api) -> None:
 
     # Without expected_version nobody conflicts: all eight are written, one after another.
     notes = [{"kind": "note", "details": f"Nota sin versión {n}"} for n in range(WRITERS)]
-    replies = live_api.race(events_path, notes)
+    replies = live_api.race([(events_path, n) for n in notes])
 
     assert most_in_flight(replies) >= 2, "the requests did not overlap: nothing was raced"
     assert [r.status for r in replies] == [201] * WRITERS, [(r.status, r.body) for r in replies]
@@ -225,7 +148,7 @@ def test_each_reply_describes_the_state_its_own_event_made(live_api: Api) -> Non
         notes = [
             {"kind": "note", "details": f"Ronda {round_number}, nota {n}"} for n in range(WRITERS)
         ]
-        replies = live_api.race(events_path, notes)
+        replies = live_api.race([(events_path, n) for n in notes])
         if [r.status for r in replies] != [201] * WRITERS:
             pytest.fail(f"a note was refused: {[(r.status, r.body) for r in replies]}")
         mismatched += [
