@@ -35,8 +35,15 @@ from django.utils import timezone as dj_timezone
 from conftest import CURP, DELETE, capture, client_for
 from custodia.core.models import User
 from custodia.ledger import merkle
-from custodia.ledger.models import Checkpoint, LedgerLeaf, VerificationRun
-from custodia.ledger.services import check_detention
+from custodia.ledger.merkle import MemoryTree
+from custodia.ledger.models import (
+    Checkpoint,
+    LedgerHead,
+    LedgerLeaf,
+    LedgerNode,
+    VerificationRun,
+)
+from custodia.ledger.services import append_leaf, check_detention
 from custodia.registry.models import CustodyEvent, DetainedPerson, Detention
 from custodia.registry.services import detention_register, event_record
 from live_api import LiveApi
@@ -322,6 +329,31 @@ def test_each_leaf_commits_to_its_event_row_and_salt(
         assert [e["ledger_leaf_index"] for e in listed] == [index_of[e["id"]] for e in listed]
         indexes = [e["ledger_leaf_index"] for e in listed]
         assert indexes == sorted(indexes)
+
+
+def test_stored_subtree_hashes_are_the_pure_trees(db: Any) -> None:
+    """This database's append path (the ledger_append function on PostgreSQL, Python on SQLite)
+    stores, for every complete subtree, the hash the pure merkle module computes: 300 leaves
+    reach level 8."""
+    leaves = [hashlib.sha256(b"leaf %d" % i).digest() for i in range(300)]
+    assert LedgerHead.objects.get(pk=1).size == 0
+    indexes = []
+    for leaf in leaves:
+        with transaction.atomic():
+            indexes.append(append_leaf(leaf, "ab" * 16, None))
+    assert indexes == list(range(300))
+    expected = MemoryTree(leaves)
+    stored = {(n.level, n.index): n.hash for n in LedgerNode.objects.all()}
+    assert stored == {
+        (level, i): h.hex()
+        for level in range(1, len(expected.levels))
+        for i, h in enumerate(expected.levels[level])
+    }
+    assert len(stored) == 300 - bin(300).count("1")  # one node per leaf, less the open ones
+    assert [row.leaf_hash for row in LedgerLeaf.objects.order_by("index")] == [
+        leaf.hex() for leaf in leaves
+    ]
+    assert LedgerHead.objects.get(pk=1).size == 300
 
 
 def test_public_ledger_answers_reveal_no_personal_data(history: History, public: Client) -> None:

@@ -156,6 +156,34 @@ def test_streaming_root_equals_the_stored_tree_root(size: int) -> None:
     assert streaming.root() == merkle.root(size, tree.lookup)
 
 
+class SmallBlocks(StreamingRoot):
+    BLOCK = 4  # so that small trees exercise the block path, its alignment and its remainders
+
+
+@given(st.integers(0, 300), st.lists(st.integers(0, 40), max_size=20), st.booleans())
+def test_streaming_root_in_any_chunks_gives_every_prefix_root(
+    size: int, cuts: list[int], small: bool
+) -> None:
+    """However the leaves arrive (one by one, in pages, in blocks out of alignment), the root at
+    every size read along the way is the tree's root at that size."""
+    tree = tree_of(size)
+    leaves = tree.levels[0]
+    streaming = SmallBlocks() if small else StreamingRoot()
+    at = 0
+    for cut in cuts:
+        if cut == 1 and at < size:
+            streaming.add(leaves[at])
+            at += 1
+        else:
+            streaming.extend(iter(leaves[at : at + cut]) if cut % 2 else leaves[at : at + cut])
+            at = min(at + cut, size)
+        assert streaming.size == at
+        assert streaming.root() == merkle.root(at, tree.lookup)
+    streaming.extend(leaves[at:])
+    assert streaming.size == size
+    assert streaming.root() == merkle.root(size, tree.lookup)
+
+
 def test_a_proof_reads_only_log_n_stored_hashes() -> None:
     keys = merkle.needed(lambda look: merkle.inclusion_proof(777_777, 1_000_003, look))
     assert len(keys) <= 2 * (1_000_003).bit_length()

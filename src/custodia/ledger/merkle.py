@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 
 Hash = bytes
 # Looks up the hash of a complete aligned subtree: (level, index) -> hash.
@@ -156,37 +155,62 @@ def verify_consistency(
     return sn == 0 and fr == first_root and sr == second_root
 
 
-@dataclass
 class StreamingRoot:
     """Root of a log read leaf by leaf, in O(log n) memory: how a verifier rebuilds a tree of
-    ten million leaves. ``checkpoint(n)`` can be read at any size along the way."""
+    ten million leaves. ``root()`` can be read at any size along the way.
 
-    stack: list[tuple[int, Hash]]
-    size: int = 0
+    The stack holds one hash per set bit of ``size`` (largest subtree first), so a subtree's
+    level is implied by its position and never stored. ``extend`` hashes aligned blocks of
+    ``BLOCK`` leaves level by level in list comprehensions, which keeps the interpreter's share
+    of the work small next to SHA-256's own.
+    """
+
+    BLOCK = 1024  # a power of two
 
     def __init__(self) -> None:
-        self.stack = []
+        self.stack: list[Hash] = []
         self.size = 0
 
+    def _push(self, level: int, subtree: Hash) -> None:
+        """Append a complete subtree of 2^level leaves; ``size`` must be a multiple of it."""
+        stack, sha = self.stack, hashlib.sha256
+        self.size += 1 << level
+        carry = self.size >> level
+        while not carry & 1:
+            subtree = sha(b"\x01" + stack.pop() + subtree).digest()
+            carry >>= 1
+        stack.append(subtree)
+
     def add(self, leaf: Hash) -> None:
-        level, h = 0, leaf
-        while self.stack and self.stack[-1][0] == level:
-            _, left = self.stack.pop()
-            h = node_hash(left, h)
-            level += 1
-        self.stack.append((level, h))
-        self.size += 1
+        self._push(0, leaf)
 
     def extend(self, leaves: Iterable[Hash]) -> None:
-        for leaf in leaves:
-            self.add(leaf)
+        block, sha = self.BLOCK, hashlib.sha256
+        height = block.bit_length() - 1
+        items = leaves if isinstance(leaves, list) else list(leaves)
+        n, at = len(items), 0
+        while at < n and self.size % block:  # up to the next aligned block
+            self._push(0, items[at])
+            at += 1
+        while n - at >= block:
+            level = items[at : at + block]
+            while len(level) > 1:
+                pairs = iter(level)
+                level = [
+                    sha(b"\x01" + left + right).digest()
+                    for left, right in zip(pairs, pairs, strict=False)
+                ]
+            self._push(height, level[0])
+            at += block
+        for leaf in items[at:]:
+            self._push(0, leaf)
 
     def root(self) -> Hash:
         if not self.stack:
             return EMPTY_ROOT
-        r = self.stack[-1][1]
-        for _, h in reversed(self.stack[:-1]):
-            r = node_hash(h, r)
+        r = self.stack[-1]
+        for left in reversed(self.stack[:-1]):
+            r = node_hash(left, r)
         return r
 
 

@@ -40,14 +40,24 @@ def fetch(keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
     leaves = sorted(i for level, i in keys if level == 0)
     inner = sorted(k for k in keys if k[0] > 0)
     parts: list[str] = []
-    params: list[int] = []
+    params: list[Any] = []
+    postgres = connection.vendor == "postgresql"
     if leaves:
-        marks = ",".join(["%s"] * len(leaves))
-        parts.append(
-            f'SELECT 0, "index", leaf_hash FROM ledger_ledgerleaf WHERE "index" IN ({marks})'  # noqa: S608
+        where = (
+            '"index" = ANY(%s)' if postgres else f'"index" IN ({",".join(["%s"] * len(leaves))})'
         )
-        params += leaves
-    if inner:
+        parts.append(f'SELECT 0, "index", leaf_hash FROM ledger_ledgerleaf WHERE {where}')  # noqa: S608
+        params += [leaves] if postgres else leaves
+    if inner and postgres:
+        # Arrays keep the statement the same whatever the number of keys, and the join probes
+        # the (level, index) index once per key.
+        parts.append(
+            'SELECT n.level, n."index", n.hash FROM ledger_ledgernode n '
+            "JOIN unnest(%s::smallint[], %s::bigint[]) AS k(level, idx) "
+            'ON n.level = k.level AND n."index" = k.idx'
+        )
+        params += [[k[0] for k in inner], [k[1] for k in inner]]
+    elif inner:
         where = " OR ".join(['(level = %s AND "index" = %s)'] * len(inner))
         parts.append(f'SELECT level, "index", hash FROM ledger_ledgernode WHERE {where}')  # noqa: S608
         params += [value for key in inner for value in key]
@@ -68,44 +78,48 @@ def stored(compute: Callable[[merkle.Lookup], Any]) -> Any:
     return compute(lambda level, index: hashes[(level, index)])
 
 
-def _claim_index() -> int:
-    """Take the next leaf index. The UPDATE locks the head row until the transaction ends, so
-    indexes are dense and gap-free whatever the number of concurrent writers."""
+def append_event(event: Any, folio: str, salt: str) -> int:
+    """Append an event's leaf, inside the caller's transaction; returns its index.
+
+    The leaf is the commitment to the event's canonical JSON, computed here. On PostgreSQL the
+    rest is the ``ledger_append`` function (migration 0003): one round trip that takes the next
+    index under the head row's lock and stores the leaf and the subtrees it completes. SQLite,
+    which runs one write transaction at a time, does the same steps from Python."""
+    leaf = commitments.leaf_hash(document_of(event, folio, salt))
+    index = append_leaf(leaf, salt, event.pk)
+    make_checkpoint(index + 1)
+    return index
+
+
+def append_leaf(leaf: bytes, salt: str, event_id: int | None) -> int:
+    """Store a leaf hash at the next index with the subtrees it completes; returns the index."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(
-                "UPDATE ledger_ledgerhead SET size = size + 1 WHERE id = 1 RETURNING size"
-            )
-        else:  # SQLite runs one write transaction at a time
-            cursor.execute("UPDATE ledger_ledgerhead SET size = size + 1 WHERE id = 1")
-            cursor.execute("SELECT size FROM ledger_ledgerhead WHERE id = 1")
-        size: int = cursor.fetchone()[0]
-    return size - 1
+            cursor.execute("SELECT ledger_append(%s, %s, %s)", [leaf.hex(), salt, event_id])
+            index: int = cursor.fetchone()[0]
+            return index
+        return _append_in_python(cursor, leaf, salt, event_id)
 
 
-def append_event(event: Any, folio: str, salt: str) -> int:
-    """Append an event's leaf, inside the caller's transaction; returns its index."""
-    index = _claim_index()
-    leaf = commitments.leaf_hash(document_of(event, folio, salt))
-    rows: list[tuple[int, int, str]] = []
+def _append_in_python(cursor: Any, leaf: bytes, salt: str, event_id: int | None) -> int:
+    cursor.execute("UPDATE ledger_ledgerhead SET size = size + 1 WHERE id = 1")
+    cursor.execute("SELECT size - 1 FROM ledger_ledgerhead WHERE id = 1")
+    index: int = cursor.fetchone()[0]
+    cursor.execute(
+        'INSERT INTO ledger_ledgerleaf ("index", leaf_hash, salt, event_id, created_at) '
+        "VALUES (%s, %s, %s, %s, %s)",
+        [index, leaf.hex(), salt, event_id, timezone.now()],
+    )
     completed = list(merkle.complete_subtrees_after_append(index))
     if completed:
         lefts = fetch((level - 1, 2 * i) for level, i in completed)
-        current = leaf
+        rows, current = [], leaf
         for level, i in completed:
             current = merkle.node_hash(lefts[(level - 1, 2 * i)], current)
             rows.append((level, i, current.hex()))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            'INSERT INTO ledger_ledgerleaf ("index", leaf_hash, salt, event_id, created_at) '
-            "VALUES (%s, %s, %s, %s, %s)",
-            [index, leaf.hex(), salt, event.pk, timezone.now()],
+        cursor.executemany(
+            'INSERT INTO ledger_ledgernode (level, "index", hash) VALUES (%s, %s, %s)', rows
         )
-        if rows:
-            cursor.executemany(
-                'INSERT INTO ledger_ledgernode (level, "index", hash) VALUES (%s, %s, %s)', rows
-            )
-    make_checkpoint(index + 1)
     return index
 
 

@@ -135,12 +135,12 @@ def _check_signature(cp: dict[str, Any], public: bytes, origin: str) -> list[str
     return problems
 
 
-def _leaves(source: Source, size: int, out: TextIO) -> Iterator[bytes]:
+def _pages(source: Source, size: int, out: TextIO) -> Iterator[list[bytes]]:
     with tqdm(total=size, desc="Hojas", unit="hoja", file=out, disable=None) as bar:
         for start in range(0, size, PAGE):
             batch = source.leaves(start, min(start + PAGE, size))
             bar.update(len(batch))
-            yield from batch
+            yield batch
 
 
 def _local_recomputation(out: TextIO) -> list[str]:
@@ -218,10 +218,13 @@ def run_verification(
         wanted = {int(c["tree_size"]) for c in seen if int(c["tree_size"]) <= size}
         tree = merkle.StreamingRoot()
         prefix_roots: dict[int, bytes] = {}
-        for leaf in _leaves(source, size, out):
-            tree.add(leaf)
-            if tree.size in wanted:
-                prefix_roots[tree.size] = tree.root()
+        for page in _pages(source, size, out):
+            start = tree.size
+            # Stop at each earlier checkpoint's size inside this page to read its root.
+            for cut in sorted(w for w in wanted if start < w <= start + len(page)):
+                tree.extend(page[tree.size - start : cut - start])
+                prefix_roots[cut] = tree.root()
+            tree.extend(page[tree.size - start :])
         if tree.root().hex() != cp["root_hash"]:
             problems.append(
                 "la raíz reconstruida con las hojas NO coincide con el punto de control"

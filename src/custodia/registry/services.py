@@ -280,7 +280,6 @@ def detention_register(
                 "person_digest": person_digest(person_document(detained_person), salt),
             },
         )
-        append_event(registered, detention.folio, salt)
         enqueue_custody_change(detention, registered)
         log_access(
             user=actor,
@@ -289,6 +288,8 @@ def detention_register(
             folios=[detention.folio],
             ip=ip,
         )
+        # Last: the append locks the ledger head until commit, so it should hold it briefly.
+        append_event(registered, detention.folio, salt)
     return Registration(detention=detention, warnings=warnings)
 
 
@@ -416,7 +417,7 @@ def _commit_event(
     purpose: str = "",
 ) -> None:
     """What every appended event does next, in the caller's transaction: move the projection,
-    record new holders, append the ledger leaf, announce it in the outbox, log the access."""
+    record new holders, announce it in the outbox, log the access, append the ledger leaf."""
     from custodia.notify.outbox import enqueue_custody_change
 
     _store_state(detention, detention.version, after)
@@ -427,7 +428,6 @@ def _commit_event(
                 detention=detention, institution=holder, defaults={"since": event.occurred_at}
             )
     detention.refresh_from_db()
-    append_event(event, detention.folio, new_salt())
     enqueue_custody_change(detention, event)
     log_access(
         user=actor,
@@ -437,6 +437,8 @@ def _commit_event(
         ip=ip,
         purpose=purpose,
     )
+    # Last: the append locks the ledger head until commit, so it should hold it briefly.
+    append_event(event, detention.folio, new_salt())
 
 
 def event_record(
