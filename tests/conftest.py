@@ -3,7 +3,6 @@ points at a server (``make test`` does both when CUSTODIA_TEST_POSTGRES is set).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -12,11 +11,16 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-os.environ.setdefault("CUSTODIA_RATE_LIMITS", "off")
-
 from custodia.core.models import ApiToken, Institution, InstitutionKind, Role, User
 
 K = InstitutionKind
+
+
+@pytest.fixture(autouse=True)
+def no_rate_limits(settings: Any) -> None:
+    """Public rate limits are lifted (CUSTODIA_RATE_LIMITS=off); the tests of the limits turn
+    them back on."""
+    settings.CUSTODIA_RATE_LIMITS = False
 
 
 @pytest.fixture(autouse=True)

@@ -15,6 +15,9 @@ from custodia.core.access import AccessDenied
 from custodia.core.idempotency import IdempotencyConflict, InvalidIdempotencyKey
 from custodia.ledger.api import LedgerError
 from custodia.ledger.api import router as ledger_router
+from custodia.lookup.api import RateLimited
+from custodia.lookup.api import router as lookup_router
+from custodia.lookup.public import InvalidQuery
 from custodia.registry.api import BadParameter
 from custodia.registry.api import router as registry_router
 from custodia.registry.queries import DetentionNotFound
@@ -55,6 +58,7 @@ api = NinjaAPI(
 )
 api.add_router("/", registry_router)
 api.add_router("/", ledger_router)
+api.add_router("/", lookup_router)
 
 
 def error_response(
@@ -134,6 +138,18 @@ def on_ledger_error(request: HttpRequest, exc: LedgerError) -> HttpResponse:
 @api.exception_handler(BadParameter)
 def on_bad_parameter(request: HttpRequest, exc: BadParameter) -> HttpResponse:
     return error_response(request, 400, _one("HTTP-400", exc.message, exc.field))
+
+
+@api.exception_handler(InvalidQuery)
+def on_invalid_query(request: HttpRequest, exc: InvalidQuery) -> HttpResponse:
+    errors = [{"code": "HTTP-400", "field": f, "message": m} for f, m in exc.errors]
+    return error_response(request, 400, errors)
+
+
+@api.exception_handler(RateLimited)
+def on_rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    message = f"Demasiadas consultas desde su conexión. Intente de nuevo en {exc.seconds} segundos."
+    return error_response(request, 429, _one("HTTP-429", message), Retry_After=str(exc.seconds))
 
 
 # ninja raises HttpError with English text for what it rejects itself.

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "custodia.registry",
     "custodia.notify",
     "custodia.ledger",
+    "custodia.lookup",
 ]
 
 MIDDLEWARE = [
@@ -146,6 +147,14 @@ CUSTODIA_MAX_BODY_BYTES = int(os.environ.get("CUSTODIA_MAX_BODY_BYTES", str(256 
 DATA_UPLOAD_MAX_MEMORY_SIZE = CUSTODIA_MAX_BODY_BYTES
 
 CUSTODIA_RATE_LIMITS = os.environ.get("CUSTODIA_RATE_LIMITS", "on").strip().lower() != "off"
+# Per client (IP) on the public consultation and its alerts: "count/period" pairs.
+CUSTODIA_PUBLIC_SEARCH_RATES = os.environ.get("CUSTODIA_PUBLIC_SEARCH_RATES", "20/minute,200/hour")
+CUSTODIA_PUBLIC_ALERT_RATES = os.environ.get("CUSTODIA_PUBLIC_ALERT_RATES", "5/hour,20/day")
+# What the public consultation tells a family to do next when nobody matches (plain text,
+# paragraphs separated by blank lines). A file under var/ overrides the default text.
+CUSTODIA_PUBLIC_HELP_FILE = Path(
+    os.environ.get("CUSTODIA_PUBLIC_HELP_FILE", str(VAR_DIR / "consulta-ayuda.txt"))
+)
 
 # Registry policy (DESIGN.md §3, §4). Thresholds are policy, not law: settings, not constants.
 CUSTODIA_REGISTRY_POLICY = {

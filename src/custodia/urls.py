@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("custodia.registry.urls")),
     path("", include("custodia.notify.urls")),
     path("", include("custodia.ledger.urls")),
+    path("", include("custodia.lookup.urls")),
 ]

@@ -17,6 +17,7 @@ from custodia.core.accesslog import log_access
 from custodia.core.models import Channel, Institution, Municipality, State, User
 from custodia.ledger.commitments import new_salt, person_digest
 from custodia.ledger.services import append_event, person_document
+from custodia.lookup import index as name_index
 
 from . import custody, rules
 from .folio import new_folio
@@ -250,6 +251,7 @@ def detention_register(
             )
             for position, o in enumerate(parsed.officers, start=1)
         )
+        name_index.index_detention(detention, detained_person)
         # The event carries no personal data, only a salted digest of it: the ledger commits
         # to the event, and a redaction can replace the person's data without breaking it.
         salt = new_salt()
@@ -428,6 +430,8 @@ def _commit_event(
                 detention=detention, institution=holder, defaults={"since": event.occurred_at}
             )
     detention.refresh_from_db()
+    if (before.status in custody.HELD) != (after.status in custody.HELD):
+        name_index.set_held(detention.pk, after.status)
     enqueue_custody_change(detention, event)
     log_access(
         user=actor,
@@ -614,6 +618,7 @@ def detention_redact(
         person.second_surname = person.alias = person.curp = person.distinguishing_marks = ""
         person.birth_date = None
         person.save(update_fields=fields)
+        name_index.forget(detention)
         Detention.objects.filter(pk=detention.pk).update(
             contact_name="", contact_relationship="", contact_phone=""
         )

@@ -61,6 +61,7 @@ class Command(BaseCommand):
         if options["action"] == "redact":
             self._redact(options)
             return
+        from custodia.lookup import index as name_index
         from custodia.registry.services import _store_state
 
         qs = Detention.objects.select_related(
@@ -83,6 +84,7 @@ class Command(BaseCommand):
             if not options["check"]:
                 with transaction.atomic():
                     _store_state(detention, detention.version, state)
+                    name_index.set_held(detention.pk, state.status)
         for folio, diff in found[:50]:
             self.stdout.write(f"  {folio}: difiere en {', '.join(diff)}")
         verb = "encontradas" if options["check"] else "corregidas"

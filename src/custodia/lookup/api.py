@@ -1,0 +1,43 @@
+"""Public consultation endpoint (API.md, "Public consultation"): no token, rate-limited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja import Router
+
+from custodia.core.accesslog import client_ip
+from custodia.core.models import Channel
+from custodia.core.ratelimit import parse_rates, retry_after
+
+from . import public
+
+router = Router(tags=["Consulta pública"])
+
+
+class RateLimited(Exception):
+    def __init__(self, seconds: int):
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+@router.get(
+    "/public/search",
+    auth=None,
+    summary="Consulta pública: ¿está detenida esta persona?",
+    description=(
+        "Sólo personas detenidas ahora. Obligatorios: given_names y first_surname. Opcionales: "
+        "second_surname, state (clave INEGI), age (aproximada), detained_from y detained_to "
+        "(AAAA-MM-DD). Devuelve únicamente nombre, fecha de detención, autoridad que detuvo, "
+        "autoridad a cargo, lugar y última actualización."
+    ),
+)
+def search(request: HttpRequest) -> Any:
+    wait = retry_after(request, "public-search", parse_rates(settings.CUSTODIA_PUBLIC_SEARCH_RATES))
+    if wait is not None:
+        raise RateLimited(wait)
+    raw = {field: request.GET.get(field) for field in public.QUERY_FIELDS}
+    query = public.parse_query(raw)
+    return public.search(query, channel=Channel.API, ip=client_ip(request)).as_dict()

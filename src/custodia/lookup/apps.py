@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class LookupConfig(AppConfig):
+    name = "custodia.lookup"
+    label = "lookup"
+    verbose_name = "Consulta y búsqueda de personas"

@@ -1,0 +1,69 @@
+"""The name index behind the public consultation and officials' search (DESIGN.md §4b).
+
+Kept in the same transaction as every write that changes a name or a custody status
+(``lookup.index``). Derived data: ``custodia lookup reindex`` rebuilds it from the registry.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class NameEntry(models.Model):
+    """A detained person's name as the matcher reads it (folded words), one per detention."""
+
+    detention = models.OneToOneField(
+        "registry.Detention", on_delete=models.CASCADE, primary_key=True, related_name="name_entry"
+    )
+    state = models.CharField(max_length=2)
+    held = models.BooleanField()
+    given = models.CharField(max_length=240)
+    first = models.CharField(max_length=240)
+    second = models.CharField(max_length=240, blank=True)
+    alias = models.CharField(max_length=240, blank=True)
+    # Narrowing fields of the public consultation (API.md): approximate age, detention dates.
+    age = models.PositiveSmallIntegerField(null=True)
+    detained_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "entrada del índice de nombres"
+        verbose_name_plural = "índice de nombres"
+
+    def __str__(self) -> str:
+        return f"{self.given} {self.first} {self.second}".strip()
+
+
+class NameKey(models.Model):
+    """Retrieval keys of an entry: phonetic (given word, surname word) pairs, and alias words.
+    ``held`` and ``state`` are copied here so the public search reads one index."""
+
+    entry = models.ForeignKey(NameEntry, on_delete=models.CASCADE, related_name="keys")
+    key = models.CharField(max_length=100)
+    held = models.BooleanField()
+    state = models.CharField(max_length=2)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["key", "state"], name="namekey_all"),
+            models.Index(fields=["key", "state"], condition=Q(held=True), name="namekey_held"),
+            models.Index(fields=["entry"], name="namekey_entry"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class NameVariant(models.Model):
+    """The vocabulary of registered name words by phonetic key, with each key's deletion
+    neighbourhood, so that a typed word finds the registered words one or two edits away with
+    exact index lookups."""
+
+    variant = models.CharField(max_length=60)
+    key = models.CharField(max_length=60)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["variant", "key"], name="name_variant")]
+
+    def __str__(self) -> str:
+        return f"{self.variant} → {self.key}"

@@ -1,0 +1,189 @@
+"""The public consultation (DESIGN.md §1, API.md "Public consultation"): who is held now, with
+only what the law allows anyone to see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import Max
+
+from custodia.core.accesslog import log_access
+from custodia.core.models import Channel, State
+from custodia.registry.models import Detention
+
+from . import names
+from .search import Narrowing, find
+
+QUERY_FIELDS = (
+    "given_names",
+    "first_surname",
+    "second_surname",
+    "state",
+    "age",
+    "detained_from",
+    "detained_to",
+)
+MAX_RESULTS = 10  # more equally good matches than this: ask for a narrowing field instead
+FIELD_LIMIT = 120
+
+# The only fields the public consultation ever returns (API.md). Tests hold every answer to it.
+PUBLIC_FIELDS = (
+    "name",
+    "detained_on",
+    "detaining_authority",
+    "current_authority",
+    "current_location",
+    "updated_at",
+)
+
+
+class InvalidQuery(Exception):
+    def __init__(self, errors: list[tuple[str, str]]):
+        super().__init__("; ".join(message for _, message in errors))
+        self.errors = errors  # (field, Spanish message)
+
+
+@dataclass(frozen=True)
+class PublicQuery:
+    given_names: str
+    first_surname: str
+    second_surname: str = ""
+    state: str = ""
+    age: int | None = None
+    detained_from: date | None = None
+    detained_to: date | None = None
+
+
+@dataclass
+class PublicAnswer:
+    results: list[dict[str, str]]
+    total_matches: int
+    notice: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"results": self.results, "total_matches": self.total_matches, "notice": self.notice}
+
+
+def parse_query(raw: dict[str, Any]) -> PublicQuery:
+    """Check the typed fields; every problem is reported, in Spanish, with its field."""
+    errors: list[tuple[str, str]] = []
+
+    def text(field: str, label: str, required: bool) -> str:
+        value = raw.get(field) or ""
+        if not isinstance(value, str):
+            errors.append((field, f"{label}: debe ser texto."))
+            return ""
+        value = value.strip()
+        if len(value) > FIELD_LIMIT:
+            errors.append((field, f"{label}: escriba como máximo {FIELD_LIMIT} caracteres."))
+        elif required and not any(len(w) > 1 for w in names.words(value)):
+            errors.append((field, f"{label}: es obligatorio (al menos una palabra)."))
+        return value
+
+    given = text("given_names", "Nombre(s)", True)
+    first = text("first_surname", "Primer apellido", True)
+    second = text("second_surname", "Segundo apellido", False)
+    state = (raw.get("state") or "").strip() if isinstance(raw.get("state"), str) else ""
+    if state and not State.objects.filter(code=state).exists():
+        errors.append(("state", "Entidad: elija una entidad federativa de la lista."))
+    age: int | None = None
+    raw_age = raw.get("age")
+    if raw_age not in (None, ""):
+        try:
+            age = int(str(raw_age).strip())
+        except ValueError:
+            age = -1
+        if not 0 <= age <= 120:
+            errors.append(("age", "Edad aproximada: un número entero de 0 a 120."))
+            age = None
+    dates: dict[str, date | None] = {}
+    for field, label in (("detained_from", "Detenida desde"), ("detained_to", "Detenida hasta")):
+        value = raw.get(field)
+        dates[field] = None
+        if value not in (None, ""):
+            try:
+                dates[field] = date.fromisoformat(str(value).strip())
+            except ValueError:
+                errors.append((field, f"{label}: use una fecha AAAA-MM-DD."))
+    low, high = dates["detained_from"], dates["detained_to"]
+    if low and high and low > high:
+        errors.append(("detained_to", "Detenida hasta: debe ser igual o posterior a «desde»."))
+    if errors:
+        raise InvalidQuery(errors)
+    return PublicQuery(given, first, second, state, age, low, high)
+
+
+def search(query: PublicQuery, *, channel: Channel | str, ip: str | None = None) -> PublicAnswer:
+    name = names.parse(query.given_names, query.first_surname, query.second_surname)
+    narrowing = Narrowing(
+        state=query.state or None,
+        age=query.age,
+        detained_from=_bound(query.detained_from, start=True),
+        detained_to=_bound(query.detained_to, start=False),
+    )
+    found = find(name, held_only=True, narrowing=narrowing)
+    matches = found.matches
+    notice = ""
+    if found.truncated or len(matches) > MAX_RESULTS:
+        notice = (
+            f"Hay {len(matches)}{' o más' if found.truncated else ''} personas que coinciden "
+            "por igual con lo que escribió. Para ver resultados, agregue el segundo apellido, la "
+            "entidad, la edad aproximada o la fecha de la detención."
+        )
+        shown: list[int] = []
+    else:
+        shown = [pk for _, pk in matches]
+    results = _public_rows(shown)
+    log_access(
+        user=None,
+        channel=channel,
+        action="public.search",
+        folios=[r.pop("_folio") for r in results] or [""],
+        ip=ip,
+    )
+    return PublicAnswer(results, len(matches), notice)
+
+
+def _bound(day: date | None, *, start: bool) -> datetime | None:
+    """Detention-date bounds in UTC, wide enough for every Mexican time zone."""
+    if day is None:
+        return None
+    if start:  # the day starts earliest in the east (UTC-5)
+        return datetime.combine(day, time.min, tzinfo=ZoneInfo("America/Cancun"))
+    # ...and ends latest in the west (UTC-8): the bound is exclusive, so the next midnight there
+    return datetime.combine(day, time.max, tzinfo=ZoneInfo("America/Tijuana"))
+
+
+def _public_rows(pks: list[int]) -> list[dict[str, str]]:
+    """The allowed fields, in the order of ``pks`` (best match first). ``_folio`` is for the
+    access log and is removed before anything is returned."""
+    if not pks:
+        return []
+    detentions = (
+        Detention.objects.filter(pk__in=pks)
+        .select_related("person", "institution")
+        .annotate(updated=Max("events__recorded_at"))
+    )
+    by_pk = {d.pk: d for d in detentions}
+    rows = []
+    for pk in pks:
+        d = by_pk[pk]
+        local = d.detained_at.astimezone(ZoneInfo(d.place_timezone))
+        rows.append(
+            {
+                "name": d.person.full_name,
+                "detained_on": local.date().isoformat(),
+                "detaining_authority": d.institution.name,
+                "current_authority": d.current_authority,
+                "current_location": d.current_location or "",
+                "updated_at": (d.updated or d.registered_at)
+                .astimezone(ZoneInfo("UTC"))
+                .isoformat()
+                .replace("+00:00", "Z"),
+                "_folio": d.folio,
+            }
+        )
+    return rows

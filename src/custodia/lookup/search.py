@@ -1,0 +1,99 @@
+"""Finding people by name: candidate retrieval from the name index, scoring by ``names``.
+
+One query expands every typed word through the vocabulary (its deletion neighbourhood), one
+fetches the entries that share a (given word, surname word) key with the query, and each
+distinct registered name is scored once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from rapidfuzz.distance import OSA
+
+from . import names
+from .models import NameEntry, NameKey, NameVariant
+
+CANDIDATE_LIMIT = 5000  # entries scored per query; beyond this the query is too vague
+
+
+@dataclass(frozen=True)
+class Narrowing:
+    state: str | None = None
+    age: int | None = None
+    detained_from: datetime | None = None
+    detained_to: datetime | None = None
+
+    AGE_TOLERANCE = 5  # years either side of an approximate age
+
+
+@dataclass
+class Found:
+    matches: list[tuple[float, int]]  # (score, detention id), best first
+    candidates: int
+    truncated: bool = False
+    expansions: dict[str, set[str]] = field(default_factory=dict)
+
+
+def expand(typed: Iterable[str]) -> dict[str, set[str]]:
+    """For each typed word, the registered phonetic keys within its allowed edits."""
+    wanted: dict[str, set[str]] = {}
+    for word in typed:
+        if len(word) > 1:
+            key = names.phonetic(word)
+            wanted[word] = names.deletes(key, names.edits_allowed(key))
+    every = set().union(*wanted.values()) if wanted else set()
+    pairs: list[tuple[str, str]] = []
+    if every:
+        pairs = list(NameVariant.objects.filter(variant__in=every).values_list("variant", "key"))
+    found: dict[str, set[str]] = {}
+    for word, variants in wanted.items():
+        key = names.phonetic(word)
+        allowed = names.edits_allowed(key)
+        found[word] = {key} | {
+            k
+            for variant, k in pairs
+            if variant in variants and OSA.distance(key, k, score_cutoff=allowed + 1) <= allowed
+        }
+    return found
+
+
+def find(query: names.Name, *, held_only: bool, narrowing: Narrowing | None = None) -> Found:
+    narrowing = narrowing or Narrowing()
+    given_words = names.query_given_words(query)
+    expansions = expand(given_words | set(query.surnames))
+    given_keys = set().union(*(expansions.get(w, set()) for w in given_words))
+    surname_keys = set().union(*(expansions.get(w, set()) for w in query.surnames))
+    keys = {f"{g}/{s}" for g in given_keys for s in surname_keys}
+    if not keys:
+        return Found([], 0, expansions=expansions)
+    rows = NameKey.objects.filter(key__in=sorted(keys))
+    if held_only:
+        rows = rows.filter(held=True)
+    if narrowing.state:
+        rows = rows.filter(state=narrowing.state)
+    entry_ids = rows.values("entry_id").distinct()[: CANDIDATE_LIMIT + 1]
+    entries = NameEntry.objects.filter(pk__in=entry_ids)
+    if held_only:
+        entries = entries.filter(held=True)
+    if narrowing.age is not None:
+        low, high = narrowing.age - Narrowing.AGE_TOLERANCE, narrowing.age + Narrowing.AGE_TOLERANCE
+        entries = entries.exclude(age__lt=low).exclude(age__gt=high)
+    if narrowing.detained_from:
+        entries = entries.filter(detained_at__gte=narrowing.detained_from)
+    if narrowing.detained_to:
+        entries = entries.filter(detained_at__lt=narrowing.detained_to)
+    found = list(entries.values_list("pk", "given", "first", "second"))
+    truncated = len(found) > CANDIDATE_LIMIT
+    scores: dict[tuple[str, str, str], float] = {}
+    scored: list[tuple[float, int]] = []
+    for pk, given, first, second in found[:CANDIDATE_LIMIT]:
+        text = (given, first, second)
+        if text not in scores:
+            record = names.Name(tuple(given.split()), tuple(first.split()), tuple(second.split()))
+            scores[text] = names.score(query, record)
+        scored.append((scores[text], pk))
+    matches = sorted(names.keep(scored), key=lambda m: (-m[0], m[1]))
+    return Found(matches, len(found), truncated, expansions)

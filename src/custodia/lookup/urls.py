@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+app_name = "lookup"
+urlpatterns = [
+    path("consulta/", views.consulta, name="consulta"),
+]

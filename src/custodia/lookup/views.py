@@ -1,0 +1,86 @@
+"""The public consultation page, /consulta/: no login, no JavaScript needed, phone first."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from custodia.core.accesslog import client_ip
+from custodia.core.models import Channel, State
+from custodia.core.ratelimit import parse_rates, retry_after
+
+from . import public
+
+DEFAULT_HELP = """\
+Si es una emergencia, llame al 911.
+
+Pregunte directamente en la fiscalía o ministerio público, el juzgado cívico y la policía \
+(municipal, estatal y Guardia Nacional) del lugar donde vio a la persona por última vez: deben \
+informarle si la tienen bajo su custodia.
+
+Si no logra saber dónde está, repórtelo ante la fiscalía y ante la Comisión Nacional de \
+Búsqueda de Personas o la comisión de búsqueda de su estado. Reportar no requiere esperar 72 \
+horas.
+
+Puede volver a consultar más tarde o pedir que le avisemos por correo si la persona aparece \
+registrada."""
+
+
+def help_paragraphs() -> list[str]:
+    """The next-steps text: the operator's file under var/ if present, else the default."""
+    path = settings.CUSTODIA_PUBLIC_HELP_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = DEFAULT_HELP
+    return [p.strip() for p in text.split("\n\n") if p.strip()]
+
+
+def consulta(request: HttpRequest) -> HttpResponse:
+    fields = {f: request.GET.get(f, "") for f in public.QUERY_FIELDS}
+    context: dict[str, object] = {
+        "fields": fields,
+        "states": State.objects.order_by("name"),
+        "errors": {},
+        "searched": False,
+        "help": help_paragraphs(),
+        "more_open": any(fields[f] for f in ("age", "detained_from", "detained_to")),
+    }
+    if not any(fields[f] for f in ("given_names", "first_surname", "second_surname")):
+        return render(request, "lookup/consulta.html", context)
+    wait = retry_after(request, "public-search", parse_rates(settings.CUSTODIA_PUBLIC_SEARCH_RATES))
+    if wait is not None:
+        context["rate_limited"] = wait
+        response = render(request, "lookup/consulta.html", context, status=429)
+        response["Retry-After"] = str(wait)
+        return response
+    try:
+        query = public.parse_query(fields)
+    except public.InvalidQuery as invalid:
+        errors: dict[str, list[str]] = {}
+        for field, message in invalid.errors:
+            errors.setdefault(field, []).append(message)
+        context["errors"] = errors
+        context["error_list"] = invalid.errors
+        return render(request, "lookup/consulta.html", context, status=400)
+    answer = public.search(query, channel=Channel.WEB, ip=client_ip(request))
+    shown = [row | _readable(row) for row in answer.results]
+    context.update(searched=True, answer=answer, shown=shown)
+    return render(request, "lookup/consulta.html", context)
+
+
+DISPLAY_ZONE = ZoneInfo("America/Mexico_City")
+
+
+def _readable(row: dict[str, str]) -> dict[str, str]:
+    """Dates as people read them; the API keeps ISO 8601."""
+    updated = datetime.fromisoformat(row["updated_at"].replace("Z", "+00:00"))
+    detained = date.fromisoformat(row["detained_on"])
+    return {
+        "detained_on_text": detained.strftime("%d/%m/%Y"),
+        "updated_at_text": updated.astimezone(DISPLAY_ZONE).strftime("%d/%m/%Y %H:%M"),
+    }

@@ -1,0 +1,115 @@
+"""The public consultation in a real browser, as a family uses it: on a phone, without logging
+in and with JavaScript off, a name typed with a typo finds the person the police just
+registered; a name nobody has shows what that does and does not mean."""
+
+from __future__ import annotations
+
+import random
+import re
+import string
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from browser_fixtures import PHONE_VIEWPORT, TIMEOUT_MS
+from browser_pages import (
+    CAPTURE_USER,
+    Detainee,
+    has_no_horizontal_overflow,
+    local_datetime,
+    log_in,
+    log_out,
+    register,
+    screenshot,
+)
+from live_server import RunningServer
+
+pytestmark = pytest.mark.browser
+pytest_plugins = ["browser_fixtures"]
+
+CONSULTA_PATH = "/consulta/"
+FOLIO_IN_TEXT = re.compile(r"\b\d{2}-\d{4}-[0-9A-Z]{8}-[0-9A-Z]\b")
+
+
+@pytest.fixture
+def family(chromium: Browser, custodia_server: RunningServer) -> Iterator[Page]:
+    """A phone with JavaScript turned off: the page must work without it."""
+    context = chromium.new_context(
+        viewport=PHONE_VIEWPORT,
+        is_mobile=True,
+        has_touch=True,
+        locale="es-MX",
+        java_script_enabled=False,
+        base_url=custodia_server.base_url,
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def unique_surname() -> str:
+    """A made-up second surname long enough to carry a typo (8 letters allow two edits)."""
+    return (
+        "Zal"
+        + "".join(random.choices("aeiou", k=1))
+        + "".join(random.choices(string.ascii_lowercase, k=4))
+    )
+
+
+def search(page: Page, given: str, first: str, second: str = "") -> None:
+    page.goto(CONSULTA_PATH)
+    page.get_by_label("Nombre(s)").fill(given)
+    page.get_by_label("Primer apellido").fill(first)
+    page.get_by_label("Segundo apellido (si lo sabe)").fill(second)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Buscar").click()
+
+
+def test_a_family_finds_a_person_registered_minutes_ago_despite_a_typo(
+    phone: Page, family: Page, tmp_path: Path
+) -> None:
+    second = unique_surname()
+    person = Detainee("Ximena", "Gutiérrez", second)
+    log_in(phone, *CAPTURE_USER)
+    register(phone, person, local_datetime(minutes_ago=15))
+    log_out(phone)
+
+    # The mother types "Jimena", no accent, and swaps two letters of the second surname.
+    typo = second[0] + second[2] + second[1] + second[3:]
+    search(family, "jimena", "gutierrez", typo)
+    results = family.get_by_role("article")
+    expect(results.first).to_contain_text(person.full_name)
+    expect(results.first).to_contain_text("Autoridad que la tiene ahora")
+    expect(family.get_by_role("heading", level=2)).to_contain_text("coincide")
+    # Nothing beyond the allowed fields: no folio, no reason, no officers.
+    body = family.locator("main").inner_text()
+    assert "Robo a transeúnte" not in body and "Pedro Ruiz" not in body
+    assert not FOLIO_IN_TEXT.search(body)
+    assert has_no_horizontal_overflow(family)
+    screenshot(family, tmp_path, "consulta-encontrada.png", full_page=True)
+
+
+def test_no_match_says_what_it_means_and_what_to_do(family: Page, tmp_path: Path) -> None:
+    search(family, "Nadie", "Inexistente", "Zzyzx")
+    expect(family.get_by_role("heading", level=2)).to_have_text(
+        "No encontramos a una persona detenida con ese nombre"
+    )
+    expect(family.locator(".no-match")).to_contain_text(
+        "Esto no significa que la persona no esté detenida"
+    )
+    expect(family.locator(".no-match")).to_contain_text("911")
+    expect(family.locator(".no-match")).to_contain_text("Comisión Nacional de Búsqueda")
+    assert has_no_horizontal_overflow(family)
+    screenshot(family, tmp_path, "consulta-sin-resultados.png", full_page=True)
+
+
+def test_missing_fields_are_named_and_linked(family: Page) -> None:
+    search(family, "Ximena", "")
+    alert = family.get_by_role("alert")
+    expect(alert).to_contain_text("Primer apellido: es obligatorio")
+    expect(family.get_by_label("Primer apellido")).to_have_attribute("aria-invalid", "true")
