@@ -17,6 +17,7 @@ from custodia.ledger.api import LedgerError
 from custodia.ledger.api import router as ledger_router
 from custodia.lookup.api import RateLimited
 from custodia.lookup.api import router as lookup_router
+from custodia.lookup.official import InvalidSearch
 from custodia.lookup.public import InvalidQuery
 from custodia.registry.api import BadParameter
 from custodia.registry.api import router as registry_router
@@ -142,6 +143,12 @@ def on_bad_parameter(request: HttpRequest, exc: BadParameter) -> HttpResponse:
 
 @api.exception_handler(InvalidQuery)
 def on_invalid_query(request: HttpRequest, exc: InvalidQuery) -> HttpResponse:
+    errors = [{"code": "HTTP-400", "field": f, "message": m} for f, m in exc.errors]
+    return error_response(request, 400, errors)
+
+
+@api.exception_handler(InvalidSearch)
+def on_invalid_search(request: HttpRequest, exc: InvalidSearch) -> HttpResponse:
     errors = [{"code": "HTTP-400", "field": f, "message": m} for f, m in exc.errors]
     return error_response(request, 400, errors)
 

@@ -63,6 +63,11 @@ def can_read_detentions(user: User) -> bool:
     return is_active_member(user) and user.role in _READERS
 
 
+def can_search_people(user: User) -> bool:
+    """Officials' search of the whole history: every reader but capture (issue 5)."""
+    return can_read_detentions(user) and user.role != Role.CAPTURE
+
+
 def detention_scope(user: User) -> Q:
     """The detentions a user may see, as a filter on ``registry.Detention``."""
     nothing = Q(pk__in=[])

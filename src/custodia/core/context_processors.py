@@ -14,6 +14,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "nav_can_register": access.can_register_detention(user),
         "nav_can_read": access.can_read_detentions(user),
+        "nav_search": access.can_search_people(user),
         "nav_can_admin": access.can_administer(user),
         "nav_inbox": user.role in {"receiving", "supervisor"},
         "nav_alerts": access.can_see_alerts(user),

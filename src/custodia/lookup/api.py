@@ -8,11 +8,13 @@ from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router
 
+from custodia.core.access import AccessDenied
 from custodia.core.accesslog import client_ip
-from custodia.core.models import Channel
+from custodia.core.api_auth import TokenAuth
+from custodia.core.models import Channel, User
 from custodia.core.ratelimit import parse_rates, retry_after
 
-from . import public
+from . import official, public
 
 router = Router(tags=["Consulta pública"])
 
@@ -41,3 +43,22 @@ def search(request: HttpRequest) -> Any:
     raw = {field: request.GET.get(field) for field in public.QUERY_FIELDS}
     query = public.parse_query(raw)
     return public.search(query, channel=Channel.API, ip=client_ip(request)).as_dict()
+
+
+@router.get(
+    "/people/search",
+    auth=TokenAuth(),
+    summary="Búsqueda de personas en todo el historial (funcionarios)",
+    description=(
+        "Todos los roles salvo captura, dentro de su jurisdicción; incluye personas liberadas. "
+        "Criterios: given_names + first_surname [+ second_surname], alias, curp o folio. "
+        "purpose (obligatorio) queda en la bitácora de accesos con los folios devueltos."
+    ),
+)
+def people_search(request: HttpRequest) -> Any:
+    user: User = request.auth  # type: ignore[attr-defined]
+    if not official.can_search(user):  # before looking at the query at all
+        raise AccessDenied("Su rol no permite buscar personas en el registro.")
+    query = official.parse({f: request.GET.get(f) for f in official.FIELDS})
+    hits, total = official.search(user, query, channel=Channel.API, ip=client_ip(request))
+    return {"results": [official.hit_as_dict(h) for h in hits], "total_matches": total}

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from django.db.models import QuerySet
 from rapidfuzz.distance import OSA
 
 from . import names
@@ -60,7 +62,15 @@ def expand(typed: Iterable[str]) -> dict[str, set[str]]:
     return found
 
 
-def find(query: names.Name, *, held_only: bool, narrowing: Narrowing | None = None) -> Found:
+def find(
+    query: names.Name,
+    *,
+    held_only: bool,
+    narrowing: Narrowing | None = None,
+    within: QuerySet[Any] | None = None,
+) -> Found:
+    """Matches for a name, best first. ``within`` (a Detention queryset) restricts the search
+    to a user's jurisdiction before anything is scored."""
     narrowing = narrowing or Narrowing()
     given_words = names.query_given_words(query)
     expansions = expand(given_words | set(query.surnames))
@@ -74,6 +84,8 @@ def find(query: names.Name, *, held_only: bool, narrowing: Narrowing | None = No
         rows = rows.filter(held=True)
     if narrowing.state:
         rows = rows.filter(state=narrowing.state)
+    if within is not None:  # an entry's key is its detention's
+        rows = rows.filter(entry_id__in=within.values("pk"))
     entry_ids = rows.values("entry_id").distinct()[: CANDIDATE_LIMIT + 1]
     entries = NameEntry.objects.filter(pk__in=entry_ids)
     if held_only:

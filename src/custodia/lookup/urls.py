@@ -5,4 +5,5 @@ from . import views
 app_name = "lookup"
 urlpatterns = [
     path("consulta/", views.consulta, name="consulta"),
+    path("busqueda/", views.people_search, name="search"),
 ]

@@ -6,14 +6,15 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from custodia.core.accesslog import client_ip
-from custodia.core.models import Channel, State
+from custodia.core.models import Channel, State, User
 from custodia.core.ratelimit import parse_rates, retry_after
 
-from . import public
+from . import official, public
 
 DEFAULT_HELP = """\
 Si es una emergencia, llame al 911.
@@ -84,3 +85,31 @@ def _readable(row: dict[str, str]) -> dict[str, str]:
         "detained_on_text": detained.strftime("%d/%m/%Y"),
         "updated_at_text": updated.astimezone(DISPLAY_ZONE).strftime("%d/%m/%Y %H:%M"),
     }
+
+
+@login_required
+def people_search(request: HttpRequest) -> HttpResponse:
+    """/busqueda/: officials search the whole history with a stated purpose."""
+    user: User = request.user  # type: ignore[assignment]
+    if not official.can_search(user):
+        return render(
+            request,
+            "core/forbidden.html",
+            {"message": "Su rol no permite buscar personas en el registro."},
+            status=403,
+        )
+    fields = {f: request.GET.get(f, "") for f in official.FIELDS}
+    context: dict[str, object] = {"fields": fields, "errors": {}, "searched": False}
+    if not any(fields[f] for f in official.FIELDS):
+        return render(request, "lookup/busqueda.html", context)
+    try:
+        query = official.parse(fields)
+    except official.InvalidSearch as invalid:
+        errors: dict[str, list[str]] = {}
+        for field, message in invalid.errors:
+            errors.setdefault(field, []).append(message)
+        context.update(errors=errors, error_list=invalid.errors)
+        return render(request, "lookup/busqueda.html", context, status=400)
+    hits, total = official.search(user, query, channel=Channel.WEB, ip=client_ip(request))
+    context.update(searched=True, hits=hits, total=total, purpose=query.purpose)
+    return render(request, "lookup/busqueda.html", context)

@@ -156,9 +156,14 @@ def _folio(text: str) -> str:
     response={200: dict[str, Any], **_ERRORS},
     summary="Consultar una detención",
 )
-def get_detention(request: HttpRequest, folio: str) -> Any:
+def get_detention(request: HttpRequest, folio: str, purpose: str = "") -> Any:
+    """``purpose`` (optional) is written to the access log with the read."""
     detention = queries.get_detention(
-        _user(request), _folio(folio), channel=Channel.API, ip=client_ip(request)
+        _user(request),
+        _folio(folio),
+        channel=Channel.API,
+        ip=client_ip(request),
+        purpose=purpose.strip()[:300],
     )
     return queries.detention_as_dict(detention)
 

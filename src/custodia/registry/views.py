@@ -169,7 +169,13 @@ def detention_detail(request: HttpRequest, folio: str) -> HttpResponse:
     if not access.can_read_detentions(user):
         return _forbidden(request, "Su rol no permite consultar detenciones.")
     try:
-        detention = queries.get_detention(user, folio, channel=Channel.WEB, ip=client_ip(request))
+        detention = queries.get_detention(
+            user,
+            folio,
+            channel=Channel.WEB,
+            ip=client_ip(request),
+            purpose=request.GET.get("proposito", "").strip()[:300],
+        )
     except queries.DetentionNotFound as error:
         return render(request, "core/not_found.html", {"message": error.message}, status=404)
     except access.AccessDenied as error:
