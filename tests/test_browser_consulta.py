@@ -85,7 +85,7 @@ def test_a_family_finds_a_person_registered_minutes_ago_despite_a_typo(
     results = family.get_by_role("article")
     expect(results.first).to_contain_text(person.full_name)
     expect(results.first).to_contain_text("Autoridad que la tiene ahora")
-    expect(family.get_by_role("heading", level=2)).to_contain_text("coincide")
+    expect(family.locator("#results-title")).to_contain_text("coincide")
     # Nothing beyond the allowed fields: no folio, no reason, no officers.
     body = family.locator("main").inner_text()
     assert "Robo a transeúnte" not in body and "Pedro Ruiz" not in body
@@ -96,7 +96,7 @@ def test_a_family_finds_a_person_registered_minutes_ago_despite_a_typo(
 
 def test_no_match_says_what_it_means_and_what_to_do(family: Page, tmp_path: Path) -> None:
     search(family, "Nadie", "Inexistente", "Zzyzx")
-    expect(family.get_by_role("heading", level=2)).to_have_text(
+    expect(family.locator("#results-title")).to_have_text(
         "No encontramos a una persona detenida con ese nombre"
     )
     expect(family.locator(".no-match")).to_contain_text(

@@ -152,6 +152,15 @@ CUSTODIA_PUBLIC_SEARCH_RATES = os.environ.get("CUSTODIA_PUBLIC_SEARCH_RATES", "2
 CUSTODIA_PUBLIC_ALERT_RATES = os.environ.get("CUSTODIA_PUBLIC_ALERT_RATES", "5/hour,20/day")
 # What the public consultation tells a family to do next when nobody matches (plain text,
 # paragraphs separated by blank lines). A file under var/ overrides the default text.
+# The address people reach the site at, for links in emails (name-alert confirmation and
+# unsubscribe links).
+CUSTODIA_PUBLIC_URL = os.environ.get("CUSTODIA_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# Name alerts: days an alert lives, hours its confirmation link is valid, alerts per address.
+CUSTODIA_NAME_ALERTS = {
+    "days": int(os.environ.get("CUSTODIA_NAME_ALERT_DAYS", "90")),
+    "confirm_hours": int(os.environ.get("CUSTODIA_NAME_ALERT_CONFIRM_HOURS", "48")),
+    "per_email": int(os.environ.get("CUSTODIA_NAME_ALERTS_PER_EMAIL", "10")),
+}
 CUSTODIA_PUBLIC_HELP_FILE = Path(
     os.environ.get("CUSTODIA_PUBLIC_HELP_FILE", str(VAR_DIR / "consulta-ayuda.txt"))
 )

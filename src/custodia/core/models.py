@@ -191,6 +191,7 @@ class Channel(models.TextChoices):
     WEB = "web", "Web"
     API = "api", "API"
     CLI = "cli", "Línea de comandos"
+    EMAIL = "email", "Correo electrónico"
 
 
 class AccessLog(models.Model):

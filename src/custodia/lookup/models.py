@@ -67,3 +67,47 @@ class NameVariant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.variant} → {self.key}"
+
+
+class NameAlert(models.Model):
+    """A person's request to be told by email when someone matching a name is registered or
+    changes custody (issue 5). Double opt-in: nothing is sent but the confirmation until the
+    link in it is followed. The links are signed (django.core.signing), not stored."""
+
+    email = models.EmailField("correo")
+    given_names = models.CharField(max_length=120)
+    first_surname = models.CharField(max_length=120)
+    second_surname = models.CharField(max_length=120, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "alerta por nombre"
+        verbose_name_plural = "alertas por nombre"
+        indexes = [models.Index(fields=["email"], name="namealert_email")]
+
+    def __str__(self) -> str:
+        return f"{self.given_names} {self.first_surname} → {self.email}"
+
+    @property
+    def full_name(self) -> str:
+        parts = (self.given_names, self.first_surname, self.second_surname)
+        return " ".join(p for p in parts if p)
+
+
+class NameAlertKey(models.Model):
+    """Surname words of an alert by phonetic key and its deletion neighbourhood: a registered
+    surname within the allowed edits shares one of them, so a new detention finds the alerts to
+    score with one indexed query."""
+
+    alert = models.ForeignKey(NameAlert, on_delete=models.CASCADE, related_name="keys")
+    key = models.CharField(max_length=60)
+
+    class Meta:
+        indexes = [models.Index(fields=["key"], name="namealertkey_key")]
+
+    def __str__(self) -> str:
+        return self.key

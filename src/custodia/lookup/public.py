@@ -136,7 +136,7 @@ def search(query: PublicQuery, *, channel: Channel | str, ip: str | None = None)
         shown: list[int] = []
     else:
         shown = [pk for _, pk in matches]
-    results = _public_rows(shown)
+    results = public_rows(shown)
     log_access(
         user=None,
         channel=channel,
@@ -157,7 +157,7 @@ def _bound(day: date | None, *, start: bool) -> datetime | None:
     return datetime.combine(day, time.max, tzinfo=ZoneInfo("America/Tijuana"))
 
 
-def _public_rows(pks: list[int]) -> list[dict[str, str]]:
+def public_rows(pks: list[int]) -> list[dict[str, str]]:
     """The allowed fields, in the order of ``pks`` (best match first). ``_folio`` is for the
     access log and is removed before anything is returned."""
     if not pks:

@@ -9,12 +9,14 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
 from custodia.core.accesslog import client_ip
 from custodia.core.models import Channel, State, User
 from custodia.core.ratelimit import parse_rates, retry_after
 
-from . import official, public
+from . import alerts, official, public
 
 DEFAULT_HELP = """\
 Si es una emergencia, llame al 911.
@@ -113,3 +115,52 @@ def people_search(request: HttpRequest) -> HttpResponse:
     hits, total = official.search(user, query, channel=Channel.WEB, ip=client_ip(request))
     context.update(searched=True, hits=hits, total=total, purpose=query.purpose)
     return render(request, "lookup/busqueda.html", context)
+
+
+@require_POST
+def alert_subscribe(request: HttpRequest) -> HttpResponse:
+    """The "avísenme" form under the consultation's results: creates an unconfirmed alert."""
+    fields = {f: request.POST.get(f, "") for f in ALERT_FIELDS}
+    context: dict[str, object] = {"fields": fields}
+    wait = retry_after(request, "public-alert", parse_rates(settings.CUSTODIA_PUBLIC_ALERT_RATES))
+    if wait is not None:
+        context["rate_limited"] = wait
+        response = render(request, "lookup/alert_result.html", context, status=429)
+        response["Retry-After"] = str(wait)
+        return response
+    state = fields["state"] if State.objects.filter(code=fields["state"]).exists() else ""
+    try:
+        alerts.subscribe(
+            email=fields["email"],
+            given_names=fields["given_names"],
+            first_surname=fields["first_surname"],
+            second_surname=fields["second_surname"],
+            state=state,
+        )
+    except alerts.InvalidAlert as invalid:
+        context["error_list"] = invalid.errors
+        return render(request, "lookup/alert_result.html", context, status=400)
+    context["subscribed"] = True
+    return render(request, "lookup/alert_result.html", context)
+
+
+def alert_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        alert = alerts.confirm(token)
+    except alerts.BadLink:
+        return render(request, "lookup/alert_result.html", {"bad_link": True}, status=404)
+    return render(request, "lookup/alert_result.html", {"confirmed": alert})
+
+
+@csrf_exempt  # RFC 8058 one-click: mail clients POST here without a form; the token is signed
+def alert_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        alert = alerts.unsubscribe(token) if request.method == "POST" else alerts.peek(token)
+    except alerts.BadLink:
+        return render(request, "lookup/alert_result.html", {"bad_link": True}, status=404)
+    if request.method == "POST":
+        return render(request, "lookup/alert_result.html", {"unsubscribed": alert})
+    return render(request, "lookup/alert_unsubscribe.html", {"alert": alert, "token": token})
+
+
+ALERT_FIELDS = ("email", "given_names", "first_surname", "second_surname", "state")

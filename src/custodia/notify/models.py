@@ -19,6 +19,7 @@ from custodia.core.models import Institution, State
 class Topic(models.TextChoices):
     CUSTODY_CHANGED = "custody.changed", "Cambios de custodia"
     CLOCK_BREACHED = "clock.breached", "Plazos legales vencidos"
+    ALERT_CONFIRM = "alert.confirm", "Confirmación de una alerta por nombre"
 
 
 class Scope(models.TextChoices):
@@ -65,7 +66,10 @@ class Subscription(models.Model):
 class OutboxMessage(models.Model):
     key = models.CharField(max_length=120, unique=True)
     topic = models.CharField(max_length=20, choices=Topic.choices)
-    detention = models.ForeignKey("registry.Detention", on_delete=models.PROTECT, related_name="+")
+    # None only for messages about no detention (the confirmation of a name alert).
+    detention = models.ForeignKey(
+        "registry.Detention", on_delete=models.PROTECT, related_name="+", null=True
+    )
     payload = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     fanned_out_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -85,8 +89,12 @@ class DeliveryStatus(models.TextChoices):
 
 class Delivery(models.Model):
     message = models.ForeignKey(OutboxMessage, on_delete=models.PROTECT, related_name="deliveries")
+    # To an institution's subscription, or to a member of the public's name alert: one of two.
     subscription = models.ForeignKey(
-        Subscription, on_delete=models.PROTECT, related_name="deliveries"
+        Subscription, on_delete=models.PROTECT, related_name="deliveries", null=True
+    )
+    name_alert = models.ForeignKey(
+        "lookup.NameAlert", on_delete=models.PROTECT, related_name="deliveries", null=True
     )
     status = models.CharField(
         max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
@@ -99,9 +107,15 @@ class Delivery(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["message", "subscription"], name="delivery_once")
+            models.UniqueConstraint(fields=["message", "subscription"], name="delivery_once"),
+            models.UniqueConstraint(fields=["message", "name_alert"], name="alert_delivery_once"),
+            models.CheckConstraint(
+                condition=models.Q(subscription__isnull=True) ^ models.Q(name_alert__isnull=True),
+                name="delivery_one_recipient",
+            ),
         ]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due")]
 
     def __str__(self) -> str:
-        return f"{self.message.key} → {self.subscription_id} ({self.status})"
+        to = self.subscription_id or f"alerta {self.name_alert_id}"
+        return f"{self.message.key} → {to} ({self.status})"

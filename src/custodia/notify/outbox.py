@@ -56,3 +56,13 @@ def enqueue_breach(detention: Any, clock: Any, now: Any) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def enqueue_alert_confirmation(alert: Any) -> None:
+    """The double opt-in email of a public name alert; sent by the worker like any message."""
+    OutboxMessage.objects.create(
+        key=f"alert-confirm:{alert.pk}",
+        topic=Topic.ALERT_CONFIRM,
+        detention=None,
+        payload={"alert": alert.pk},
+    )

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -60,6 +60,8 @@ def scan_breaches(now: datetime) -> int:
 
 
 def matches(subscription: Subscription, message: OutboxMessage) -> bool:
+    if message.detention is None:  # a name alert's confirmation: for that alert only
+        return False
     if message.topic == Topic.CUSTODY_CHANGED and not subscription.custody_changes:
         return False
     if message.topic == Topic.CLOCK_BREACHED and not subscription.breaches:
@@ -93,8 +95,41 @@ def fan_out(now: datetime) -> int:
                         defaults={"next_attempt_at": now},
                     )
                     count += created
+            for alert_id in _name_alerts_for(message, now):
+                _, created = Delivery.objects.get_or_create(
+                    message=message, name_alert_id=alert_id, defaults={"next_attempt_at": now}
+                )
+                count += created
             OutboxMessage.objects.filter(pk=message.pk).update(fanned_out_at=now)
     return count
+
+
+# Events after which a member of the public who asked about a name hears again.
+ALERT_EVENT_KINDS = frozenset(
+    {
+        "registered",
+        "handed_over",
+        "transferred",
+        "presented_to_judge",
+        "admitted_to_prison",
+        "released",
+        "escaped",
+        "recaptured",
+        "died_in_custody",
+    }
+)
+
+
+def _name_alerts_for(message: OutboxMessage, now: datetime) -> list[int]:
+    from custodia.lookup import alerts
+
+    if message.topic == Topic.ALERT_CONFIRM:
+        return [int(message.payload["alert"])]
+    if message.topic != Topic.CUSTODY_CHANGED or message.detention is None:
+        return []
+    if message.payload.get("event", {}).get("kind") not in ALERT_EVENT_KINDS:
+        return []
+    return [alert.pk for alert in alerts.matching_alerts(message.detention, now)]
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -120,11 +155,18 @@ class DeliveryError(Exception):
     pass
 
 
+def _subscription(delivery: Delivery) -> Subscription:
+    subscription = delivery.subscription
+    assert subscription is not None, "a delivery without a subscription is a name alert's"
+    return subscription
+
+
 def _send_webhook(delivery: Delivery, now: datetime) -> None:
+    subscription = _subscription(delivery)
     body = _body(delivery)
     timestamp = str(int(now.timestamp()))
     request = urllib.request.Request(  # noqa: S310 - the URL scheme is checked when subscribing
-        delivery.subscription.target,
+        subscription.target,
         data=body,
         method="POST",
         headers={
@@ -133,7 +175,7 @@ def _send_webhook(delivery: Delivery, now: datetime) -> None:
             "X-Custodia-Delivery": str(delivery.pk),
             "X-Custodia-Topic": delivery.message.topic,
             "X-Custodia-Timestamp": timestamp,
-            "X-Custodia-Signature": signature(delivery.subscription.secret, timestamp, body),
+            "X-Custodia-Signature": signature(subscription.secret, timestamp, body),
         },
     )
     timeout = settings.CUSTODIA_NOTIFY["webhook_timeout_seconds"]
@@ -166,9 +208,55 @@ def _send_email(delivery: Delivery) -> None:
             f"UTC). Situación: {data['status']}; a cargo de {data['current_authority']}."
         )
     try:
-        send_mail(subject, text, None, [delivery.subscription.target], fail_silently=False)
+        send_mail(subject, text, None, [_subscription(delivery).target], fail_silently=False)
     except Exception as error:  # any transport failure is a retry, never a lost message
         raise DeliveryError(f"correo: {error}") from error
+
+
+def _send_alert_email(delivery: Delivery, now: datetime) -> bool:
+    """A name alert's email, built at send time with the public fields only. False when the
+    alert is no longer live (nothing sent)."""
+    from custodia.core.accesslog import log_access
+    from custodia.core.models import Channel
+    from custodia.lookup import alerts, public
+
+    alert = delivery.name_alert
+    assert alert is not None
+    message = delivery.message
+    if message.topic == Topic.ALERT_CONFIRM:
+        if alert.unsubscribed_at is not None:
+            return False
+        mail = alerts.confirmation_email(alert)
+    else:
+        if not alerts.is_active(alert, now):
+            return False
+        detention = message.detention
+        assert detention is not None
+        rows = public.public_rows([detention.pk]) if alerts.still_held(detention) else []
+        mail = alerts.match_email(alert, rows[0] if rows else None)
+        log_access(
+            user=None,
+            channel=Channel.EMAIL,
+            action="alert.email",
+            folios=[detention.folio],
+            purpose=f"aviso por nombre {alert.pk}",
+        )
+    email = EmailMessage(
+        mail.subject,
+        mail.text,
+        None,
+        [alert.email],
+        headers={
+            "List-Unsubscribe": f"<{mail.unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "X-Custodia-Delivery": str(delivery.pk),
+        },
+    )
+    try:
+        email.send(fail_silently=False)
+    except Exception as error:  # any transport failure is a retry, never a lost message
+        raise DeliveryError(f"correo: {error}") from error
+    return True
 
 
 def backoff(attempts: int) -> timedelta:
@@ -198,9 +286,19 @@ def deliver_due(now: datetime, report: RunReport) -> None:
         if lease is None:
             continue
         mine = Delivery.objects.filter(pk=delivery_id, locked_until=lease)
-        delivery = Delivery.objects.select_related("message", "subscription").get(pk=delivery_id)
+        delivery = Delivery.objects.select_related(
+            "message", "message__detention", "subscription", "name_alert"
+        ).get(pk=delivery_id)
         try:
-            if delivery.subscription.channel == "webhook":
+            if delivery.name_alert is not None:
+                if not _send_alert_email(delivery, now):
+                    mine.update(
+                        status=DeliveryStatus.FAILED,
+                        locked_until=None,
+                        last_error="la alerta se canceló o venció antes del envío",
+                    )
+                    continue
+            elif delivery.subscription is not None and delivery.subscription.channel == "webhook":
                 _send_webhook(delivery, now)
             else:
                 _send_email(delivery)
