@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
+from custodia.core import bulk
 from custodia.registry import custody
 
 from . import names
@@ -76,67 +79,85 @@ def add_vocabulary(words: tuple[str, ...]) -> None:
     NameVariant.objects.bulk_create(rows, ignore_conflicts=True)
 
 
-def rebuild(detention_model: Any, entry_model: Any, key_model: Any, variant_model: Any) -> int:
-    """Rebuild the whole index from the registry, in bulk: for a migration (historical models)
-    and for ``custodia lookup reindex`` (after the matching rules change). Returns the number
-    of detentions indexed. Redacted people are left out."""
-    key_model.objects.all().delete()
-    entry_model.objects.all().delete()
-    detentions = (
+def rebuild(
+    detention_model: Any,
+    entry_model: Any,
+    key_model: Any,
+    variant_model: Any,
+    *,
+    progress: Callable[[int], None] | None = None,
+    chunk: int = 50_000,
+) -> int:
+    """Rebuild the whole index from the registry, in bulk (COPY on PostgreSQL): for a migration
+    (historical models), ``custodia lookup reindex`` after the matching rules change, and
+    synthetic loads. Returns the number of detentions indexed. Redacted people are left out.
+    Call inside a transaction."""
+    bulk.empty(key_model, entry_model, variant_model)
+    rows = (
         detention_model.objects.filter(redactions__isnull=True, person__isnull=False)
-        .select_related("person")
         .order_by("pk")
+        .values_list(
+            "pk",
+            "state_id",
+            "status",
+            "detained_at",
+            "person__given_names",
+            "person__first_surname",
+            "person__second_surname",
+            "person__alias",
+            "person__age",
+        )
     )
     vocabulary: set[str] = set()
-    entries: list[Any] = []
-    keys: list[Any] = []
     count = 0
-
-    def flush() -> None:
-        entry_model.objects.bulk_create(entries, batch_size=1000)
-        key_model.objects.bulk_create(keys, batch_size=2000)
-        entries.clear()
-        keys.clear()
-
-    for detention in detentions.iterator(chunk_size=2000):
-        person = detention.person
-        name = names.Name(
-            names.words(person.given_names),
-            names.words(person.first_surname),
-            names.words(person.second_surname),
-        )
-        alias = names.words(person.alias)
-        held = detention.status in custody.HELD
-        entries.append(
-            entry_model(
-                detention_id=detention.pk,
-                state=detention.state_id,
-                held=held,
-                given=" ".join(name.given),
-                first=" ".join(name.first),
-                second=" ".join(name.second),
-                alias=" ".join(alias),
-                age=person.age,
-                detained_at=detention.detained_at,
+    iterator = rows.iterator(chunk_size=10_000)
+    while batch := list(islice(iterator, chunk)):
+        entries: list[tuple[Any, ...]] = []
+        keys: list[tuple[Any, ...]] = []
+        for pk, state, status, detained_at, given, first, second, alias_text, age in batch:
+            name = names.Name(names.words(given), names.words(first), names.words(second))
+            alias = names.words(alias_text)
+            held = status in custody.HELD
+            entries.append(
+                (
+                    pk,
+                    state,
+                    held,
+                    " ".join(name.given),
+                    " ".join(name.first),
+                    " ".join(name.second),
+                    " ".join(alias),
+                    age,
+                    detained_at,
+                )
             )
-        )
-        keys.extend(
-            key_model(entry_id=detention.pk, key=key, held=held, state=detention.state_id)
-            for key in sorted(keys_of(name, alias))
-        )
-        vocabulary.update(names.phonetic(w) for w in name.given + name.surnames + alias)
-        count += 1
-        if len(entries) >= 2000:
-            flush()
-    flush()
-    variant_model.objects.all().delete()
-    variant_model.objects.bulk_create(
+            keys.extend((pk, key, held, state) for key in sorted(keys_of(name, alias)))
+            vocabulary.update(name.given + name.surnames + alias)
+        bulk.insert_rows(entry_model, ENTRY_FIELDS, entries)
+        bulk.insert_rows(key_model, ("entry_id", "key", "held", "state"), keys)
+        count += len(batch)
+        if progress:
+            progress(len(batch))
+    bulk.insert_rows(
+        variant_model,
+        ("variant", "key"),
         (
-            variant_model(variant=variant, key=key)
-            for key in sorted(k for k in vocabulary if len(k) > 1)
+            (variant, key)
+            for key in sorted({names.phonetic(w) for w in vocabulary if len(w) > 1})
             for variant in sorted(names.deletes(key, names.edits_allowed(key)))
         ),
-        batch_size=5000,
-        ignore_conflicts=True,
     )
     return count
+
+
+ENTRY_FIELDS = (
+    "detention_id",
+    "state",
+    "held",
+    "given",
+    "first",
+    "second",
+    "alias",
+    "age",
+    "detained_at",
+)

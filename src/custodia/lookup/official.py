@@ -12,14 +12,14 @@ from django.db.models import QuerySet
 
 from custodia.core import access
 from custodia.core.accesslog import log_access
-from custodia.core.models import Channel, User
+from custodia.core.models import Channel, Role, User
 from custodia.registry.folio import InvalidFolio, normalize
 from custodia.registry.models import Detention
 from custodia.registry.queries import visible_detentions
 
 from . import names
 from .models import NameEntry, NameKey
-from .search import find
+from .search import Narrowing, find
 
 MAX_RESULTS = 50
 PURPOSE_MIN, PURPOSE_MAX = 10, 300
@@ -124,7 +124,8 @@ def search(
             add(pk, 1.0, "curp")
     if query.given_names and query.first_surname:
         name = names.parse(query.given_names, query.first_surname, query.second_surname)
-        for score, pk in find(name, held_only=False, within=scope).matches:
+        narrowing, within = _name_scope(user, scope)
+        for score, pk in find(name, held_only=False, narrowing=narrowing, within=within).matches:
             add(pk, score, "nombre")
     if query.alias:
         for pk, score in _alias_matches(query.alias, scope):
@@ -149,6 +150,17 @@ def search(
             ip=ip,
         )
     return hits, total
+
+
+def _name_scope(user: User, scope: QuerySet[Detention]) -> tuple[Narrowing, Any]:
+    """The jurisdiction as the name index can apply it cheaply: nothing for national roles, the
+    state column for state analysts (exactly their scope), a subquery otherwise."""
+    rule = access.detention_scope(user)
+    if not rule:  # national analysts and auditors see everything
+        return Narrowing(), None
+    if user.role == Role.STATE_ANALYST and user.institution and user.institution.state_id:
+        return Narrowing(state=user.institution.state_id), None
+    return Narrowing(), scope
 
 
 def _alias_matches(alias: str, scope: QuerySet[Detention]) -> list[tuple[int, float]]:
