@@ -121,7 +121,7 @@ def _git(*args: str) -> str | None:
         out = subprocess.run(["git", *args], capture_output=True, text=True, check=True, cwd=ROOT)
     except (OSError, subprocess.CalledProcessError):
         return None
-    return out.stdout.strip()
+    return out.stdout.rstrip()  # not strip(): porcelain lines start with a status column
 
 
 def src_fingerprint() -> str:

@@ -217,3 +217,35 @@ def test_one_typo_in_a_long_word_keeps_the_match(
     at = data.draw(st.integers(0, len(first) - 1))
     typo = first[:at] + ("x" if first[at] != "x" else "y") + first[at + 1 :]
     assert score(Name(record.given, (typo,), record.second), record) >= names.MIN_SCORE
+
+
+def test_the_public_list_is_never_cut_inside_a_tie() -> None:
+    from custodia.lookup.public import clean_cut
+
+    assert clean_cut([1.0, 0.9], 10) == 2
+    assert clean_cut([1.0] + [0.96] * 20, 10) == 1  # the exact match alone, not 9 of 20 ties
+    assert clean_cut([1.0, 1.0, 0.97, 0.97, 0.9] + [0.88] * 10, 4) == 4
+    assert clean_cut([1.0, 1.0, 0.97, 0.97, 0.97], 4) == 2  # the 0.97 tie spans the limit
+    assert clean_cut([0.96] * 11, 10) == 0  # too many equally good: ask to narrow
+
+
+@pytest.mark.parametrize(
+    ("typed", "registered"),
+    [
+        ("joreg", "jorge"),
+        ("jess", "jesus"),
+        ("lus", "luis"),
+        ("jse", "jose"),
+        ("gonazlez", "gonzalez"),
+        ("hernadez", "hernandez"),
+        ("ernandes", "hernandez"),
+        ("rodrigez", "rodriguez"),
+    ],
+)
+def test_a_typed_word_meets_the_registered_one_in_their_neighbourhoods(
+    typed: str, registered: str
+) -> None:
+    """What lets the index find a misspelt word with exact lookups (a typo may even change the
+    length of the phonetic key: "joreg" keys as joreg, "jorge" as jorje)."""
+    assert names.neighbourhood(typed) & names.neighbourhood(registered)
+    assert names.word_similarity(typed, registered) >= names.TWO_EDITS

@@ -357,3 +357,25 @@ def test_reindex_rebuilds_the_same_index_and_keeps_redacted_people_out(
     assert "guadalupe" not in vocabulary
     assert population["lupe"].pk not in {pk for pk, *_ in after[0]}
     assert names_in(search(Client(), given_names="Pepe", first_surname="Hernández"))
+
+
+def test_an_exact_match_is_shown_with_a_notice_when_many_others_are_close(officer: User) -> None:
+    register(officer, "José", "Ruiz", "")  # registered without a second surname
+    for second in (
+        "López",
+        "Pérez",
+        "Soto",
+        "Luna",
+        "Vega",
+        "Mora",
+        "Leal",
+        "Rey",
+        "Paz",
+        "Ríos",
+        "Gil",
+    ):
+        register(officer, "José", "Ruiz", second)
+    body = search(Client(), given_names="José", first_surname="Ruiz").json()
+    assert [r["name"] for r in body["results"]] == ["José Ruiz"]
+    assert body["total_matches"] == 12
+    assert "hay 11 personas más" in body["notice"]

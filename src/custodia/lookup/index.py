@@ -64,19 +64,33 @@ def forget(detention: Any) -> None:
     NameEntry.objects.filter(pk=detention.pk).delete()
 
 
+def vocabulary_rows(words: set[str]) -> set[tuple[str, str]]:
+    """(variant, key) rows of the vocabulary for these folded words."""
+    return {
+        (variant, names.phonetic(word))
+        for word in words
+        if len(word) > 1
+        for variant in names.neighbourhood(word)
+    }
+
+
 def add_vocabulary(words: tuple[str, ...]) -> None:
-    keys = {names.phonetic(w) for w in words if len(w) > 1}
-    if not keys:
+    """Add the words not seen before. A word is known when its own row (the word itself as a
+    variant of its key) exists: the rows of a word are always written together."""
+    wanted = {w for w in words if len(w) > 1}
+    if not wanted:
         return
-    known = set(
-        NameVariant.objects.filter(variant__in=keys, key__in=keys).values_list("key", flat=True)
+    known = {
+        variant
+        for variant, key in NameVariant.objects.filter(variant__in=wanted).values_list(
+            "variant", "key"
+        )
+        if names.phonetic(variant) == key
+    }
+    rows = vocabulary_rows(wanted - known)
+    NameVariant.objects.bulk_create(
+        [NameVariant(variant=v, key=k) for v, k in sorted(rows)], ignore_conflicts=True
     )
-    rows = [
-        NameVariant(variant=variant, key=key)
-        for key in sorted(keys - known)
-        for variant in sorted(names.deletes(key, names.edits_allowed(key)))
-    ]
-    NameVariant.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def rebuild(
@@ -138,15 +152,7 @@ def rebuild(
         count += len(batch)
         if progress:
             progress(len(batch))
-    bulk.insert_rows(
-        variant_model,
-        ("variant", "key"),
-        (
-            (variant, key)
-            for key in sorted({names.phonetic(w) for w in vocabulary if len(w) > 1})
-            for variant in sorted(names.deletes(key, names.edits_allowed(key)))
-        ),
-    )
+    bulk.insert_rows(variant_model, ("variant", "key"), sorted(vocabulary_rows(vocabulary)))
     return count
 
 

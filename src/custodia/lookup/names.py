@@ -116,6 +116,14 @@ def deletes(key: str, distance: int) -> set[str]:
     return found
 
 
+def neighbourhood(word: str) -> set[str]:
+    """Where a folded word meets its misspellings: the deletions of its phonetic key and of the
+    word itself (a typo can change the key's length, as "Joreg" for Jorge shows), each within
+    the edits the word allows. A store maps each of these strings to the word's key."""
+    key = phonetic(word)
+    return deletes(key, edits_allowed(key)) | deletes(word, edits_allowed(word))
+
+
 def edits_allowed(word: str) -> int:
     """Typos tolerated in a word of this length: none in very short words, where one edit makes
     another name (Ana/Eva), one from four letters, two from eight."""

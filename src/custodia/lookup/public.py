@@ -3,7 +3,7 @@ only what the law allows anyone to see."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -62,6 +62,9 @@ class PublicAnswer:
     results: list[dict[str, str]]
     total_matches: int
     notice: str
+    # The detentions behind ``results``, in order: for the benchmark's accounting, never
+    # serialised.
+    detention_ids: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"results": self.results, "total_matches": self.total_matches, "notice": self.notice}
@@ -100,14 +103,14 @@ def parse_query(raw: dict[str, Any]) -> PublicQuery:
             errors.append(("age", "Edad aproximada: un número entero de 0 a 120."))
             age = None
     dates: dict[str, date | None] = {}
-    for field, label in (("detained_from", "Detenida desde"), ("detained_to", "Detenida hasta")):
-        value = raw.get(field)
-        dates[field] = None
+    for name, label in (("detained_from", "Detenida desde"), ("detained_to", "Detenida hasta")):
+        value = raw.get(name)
+        dates[name] = None
         if value not in (None, ""):
             try:
-                dates[field] = date.fromisoformat(str(value).strip())
+                dates[name] = date.fromisoformat(str(value).strip())
             except ValueError:
-                errors.append((field, f"{label}: use una fecha AAAA-MM-DD."))
+                errors.append((name, f"{label}: use una fecha AAAA-MM-DD."))
     low, high = dates["detained_from"], dates["detained_to"]
     if low and high and low > high:
         errors.append(("detained_to", "Detenida hasta: debe ser igual o posterior a «desde»."))
@@ -127,15 +130,22 @@ def search(query: PublicQuery, *, channel: Channel | str, ip: str | None = None)
     found = find(name, held_only=True, narrowing=narrowing)
     matches = found.matches
     notice = ""
-    if found.truncated or len(matches) > MAX_RESULTS:
+    cut = 0 if found.truncated else clean_cut([score for score, _ in matches], MAX_RESULTS)
+    shown = [pk for _, pk in matches[:cut]]
+    more = f"{len(matches) - len(shown)}{' o más' if found.truncated else ''}"
+    narrow = (
+        "agregue el segundo apellido, la entidad, la edad aproximada o la fecha de la detención."
+    )
+    if not shown and matches:
         notice = (
-            f"Hay {len(matches)}{' o más' if found.truncated else ''} personas que coinciden "
-            "por igual con lo que escribió. Para ver resultados, agregue el segundo apellido, la "
-            "entidad, la edad aproximada o la fecha de la detención."
+            f"Hay {more} personas que coinciden por igual con lo que escribió. Para ver "
+            f"resultados, {narrow}"
         )
-        shown: list[int] = []
-    else:
-        shown = [pk for _, pk in matches]
+    elif len(shown) < len(matches):
+        notice = (
+            f"Se muestran las coincidencias más cercanas; hay {more} personas más con un nombre "
+            f"parecido. Si no es quien busca, {narrow}"
+        )
     results = public_rows(shown)
     log_access(
         user=None,
@@ -144,7 +154,19 @@ def search(query: PublicQuery, *, channel: Channel | str, ip: str | None = None)
         folios=[r.pop("_folio") for r in results] or [""],
         ip=ip,
     )
-    return PublicAnswer(results, len(matches), notice)
+    return PublicAnswer(results, len(matches), notice, shown)
+
+
+def clean_cut(scores: list[float], limit: int) -> int:
+    """How many of the ranked ``scores`` to show: all if they fit in ``limit``; otherwise the
+    most that fit without splitting people who score the same, so that the page never shows
+    an arbitrary few of many equally good matches. 0 when even the best ones are too many."""
+    if len(scores) <= limit:
+        return len(scores)
+    for k in range(limit, 0, -1):
+        if scores[k - 1] > scores[k]:
+            return k
+    return 0
 
 
 def _bound(day: date | None, *, start: bool) -> datetime | None:

@@ -40,12 +40,10 @@ class Found:
 
 
 def expand(typed: Iterable[str]) -> dict[str, set[str]]:
-    """For each typed word, the registered phonetic keys within its allowed edits."""
-    wanted: dict[str, set[str]] = {}
-    for word in typed:
-        if len(word) > 1:
-            key = names.phonetic(word)
-            wanted[word] = names.deletes(key, names.edits_allowed(key))
+    """For each typed word, the phonetic keys of the registered words near it: those sharing
+    a string of its neighbourhood (``names.neighbourhood``), at most ``MAX_KEY_EDITS`` apart.
+    Scoring then judges every candidate word by itself."""
+    wanted = {word: names.neighbourhood(word) for word in typed if len(word) > 1}
     every = set().union(*wanted.values()) if wanted else set()
     pairs: list[tuple[str, str]] = []
     if every:
@@ -53,13 +51,16 @@ def expand(typed: Iterable[str]) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for word, variants in wanted.items():
         key = names.phonetic(word)
-        allowed = names.edits_allowed(key)
         found[word] = {key} | {
             k
             for variant, k in pairs
-            if variant in variants and OSA.distance(key, k, score_cutoff=allowed + 1) <= allowed
+            if variant in variants
+            and OSA.distance(key, k, score_cutoff=MAX_KEY_EDITS + 1) <= MAX_KEY_EDITS
         }
     return found
+
+
+MAX_KEY_EDITS = 2
 
 
 def find(
