@@ -10,6 +10,7 @@ therefore as crowded here as they are in a real registry. Pure Python, no Django
 from __future__ import annotations
 
 import random
+from itertools import accumulate
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -67,7 +68,8 @@ def _ordered(head: list[str], rest: tuple[str, ...] | list[str]) -> list[str]:
 
 
 def _weights(n: int, exponent: float) -> list[float]:
-    return [1.0 / (rank + 1) ** exponent for rank in range(n)]
+    """Cumulative Zipf-like weights (``random.choices`` then bisects instead of summing)."""
+    return list(accumulate(1.0 / (rank + 1) ** exponent for rank in range(n)))
 
 
 SURNAMES = _ordered(COMMON_SURNAMES, MexicanNames.last_names)
@@ -117,16 +119,16 @@ class Generator:
         self.surname_w = _weights(len(SURNAMES), 0.7)
         self.male_w = _weights(len(MALE), 0.8)
         self.female_w = _weights(len(FEMALE), 0.8)
-        self.state_w = [STATE_WEIGHTS.get(s, 2.5) for s in STATES]
+        self.state_w = list(accumulate(STATE_WEIGHTS.get(s, 2.5) for s in STATES))
 
     def surname(self) -> str:
-        return self.rnd.choices(SURNAMES, self.surname_w)[0]
+        return self.rnd.choices(SURNAMES, cum_weights=self.surname_w)[0]
 
     def given(self, sex: str) -> str:
         names, weights = (MALE, self.male_w) if sex == "male" else (FEMALE, self.female_w)
-        first = self.rnd.choices(names, weights)[0]
+        first = self.rnd.choices(names, cum_weights=weights)[0]
         if self.rnd.random() < 0.4:  # compound given names: José Luis, María Guadalupe
-            second = self.rnd.choices(names, weights)[0]
+            second = self.rnd.choices(names, cum_weights=weights)[0]
             if second != first:
                 return f"{first} {second}"
         return first
@@ -140,7 +142,7 @@ class Generator:
             second=second,
             sex=sex,
             age=self.rnd.randint(18, 70),
-            state=self.rnd.choices(STATES, self.state_w)[0],
+            state=self.rnd.choices(STATES, cum_weights=self.state_w)[0],
             held=held,
         )
 
