@@ -9,7 +9,7 @@ DETENTIONS ?= 300
 # Leaves loaded by the ledger benchmark (proofs, verification); a few minutes at 1 000 000.
 SCALE ?= 1000000
 
-.PHONY: run test test-postgres lint install demo docs lock clean bench
+.PHONY: bench-search run test test-postgres lint install demo docs lock clean bench
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,14 @@ test: $(STAMP)
 # Writes benchmarks/results/<date>-ledger.md. See benchmarks/README.md.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.ledger --scale $(SCALE)
+
+# The name search against pg_trgm and an exact B-tree lookup, on a generated evaluation set.
+# Writes benchmarks/results/<date>-search-<people>[-sqlite].md.
+PEOPLE ?= 5000000
+HELD ?= 300000
+BACKEND ?= postgres
+bench-search: $(STAMP)
+	$(BIN)/python -m benchmarks.search --people $(PEOPLE) --held $(HELD) --backend $(BACKEND)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

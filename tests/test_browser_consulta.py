@@ -113,3 +113,23 @@ def test_missing_fields_are_named_and_linked(family: Page) -> None:
     alert = family.get_by_role("alert")
     expect(alert).to_contain_text("Primer apellido: es obligatorio")
     expect(family.get_by_label("Primer apellido")).to_have_attribute("aria-invalid", "true")
+
+
+WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+def test_the_consultation_pages_pass_axe_wcag_21_aa(phone: Page) -> None:
+    """axe-core (Deque's rules engine, run inside Chromium) on the empty form, a no-match answer
+    and a form with errors: no WCAG 2.1 A or AA violation."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    pages = {
+        "formulario": CONSULTA_PATH,
+        "sin resultados": f"{CONSULTA_PATH}?given_names=Nadie&first_surname=Inexistente",
+        "con errores": f"{CONSULTA_PATH}?given_names=Ana&first_surname=&age=abc",
+    }
+    for label, path in pages.items():
+        phone.goto(path)
+        results = axe.run(phone, options=WCAG_21_AA)
+        assert results.violations_count == 0, (label, results.generate_report())
