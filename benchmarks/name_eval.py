@@ -10,10 +10,10 @@ therefore as crowded here as they are in a real registry. Pure Python, no Django
 from __future__ import annotations
 
 import random
-from itertools import accumulate
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from faker.providers.person.es_MX import Provider as MexicanNames
 

@@ -575,6 +575,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--server", default=os.environ.get("CUSTODIA_BENCH_POSTGRES", DEFAULT_SERVER)
     )
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--no-baselines", action="store_true", help="skip pg_trgm and B-tree (quick iterations)"
+    )
     parser.add_argument("--show-misses", type=int, default=5, help="missed queries listed per kind")
     parser.add_argument("--output", help="results file (default benchmarks/results/…; '-' none)")
     args = parser.parse_args(argv)
@@ -607,7 +610,7 @@ def main(argv: list[str] | None = None) -> None:
         ours = run_public(ev.queries)
         baselines: list[Measured] = []
         exact = None
-        if args.backend == "postgres":
+        if args.backend == "postgres" and not args.no_baselines:
             say("pg_trgm baselines ...")
             timings["pg_trgm table and GIN index (baseline)"] = build_trigram_table(ev.people)
             baselines = [run_trigram(ev.queries, 0.3), run_trigram(ev.queries, 0.5)]

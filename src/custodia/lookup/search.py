@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from rapidfuzz.distance import OSA
 
 from . import names
 from .models import NameEntry, NameKey, NameVariant
 
-CANDIDATE_LIMIT = 5000  # entries scored per query; beyond this the query is too vague
+CANDIDATE_LIMIT = 500  # entries scored per query, those sharing the most keys with it
 
 
 @dataclass(frozen=True)
@@ -87,22 +87,28 @@ def find(
         rows = rows.filter(state=narrowing.state)
     if within is not None:  # an entry's key is its detention's
         rows = rows.filter(entry_id__in=within.values("pk"))
-    entry_ids = rows.values("entry_id").distinct()[: CANDIDATE_LIMIT + 1]
-    entries = NameEntry.objects.filter(pk__in=entry_ids)
-    if held_only:
-        entries = entries.filter(held=True)
     if narrowing.age is not None:
         low, high = narrowing.age - Narrowing.AGE_TOLERANCE, narrowing.age + Narrowing.AGE_TOLERANCE
-        entries = entries.exclude(age__lt=low).exclude(age__gt=high)
+        rows = rows.filter(Q(entry__age__isnull=True) | Q(entry__age__range=(low, high)))
     if narrowing.detained_from:
-        entries = entries.filter(detained_at__gte=narrowing.detained_from)
+        rows = rows.filter(entry__detained_at__gte=narrowing.detained_from)
     if narrowing.detained_to:
-        entries = entries.filter(detained_at__lt=narrowing.detained_to)
-    found = list(entries.values_list("pk", "given", "first", "second"))
-    truncated = len(found) > CANDIDATE_LIMIT
+        rows = rows.filter(entry__detained_at__lt=narrowing.detained_to)
+    # People who share more (given word, surname word) pairs with the query come first: the
+    # person typed in full matches every pair, a namesake who shares one name only one.
+    ranked = list(
+        rows.values("entry_id")
+        .annotate(hits=Count("id"))
+        .order_by("-hits", "entry_id")
+        .values_list("entry_id", "hits")[: CANDIDATE_LIMIT + 1]
+    )
+    # Truncated only when even the best-matching tier does not fit: then the query is too vague.
+    truncated = len(ranked) > CANDIDATE_LIMIT and ranked[CANDIDATE_LIMIT][1] == ranked[0][1]
+    ids = [entry_id for entry_id, _ in ranked[:CANDIDATE_LIMIT]]
+    found = list(NameEntry.objects.filter(pk__in=ids).values_list("pk", "given", "first", "second"))
     scores: dict[tuple[str, str, str], float] = {}
     scored: list[tuple[float, int]] = []
-    for pk, given, first, second in found[:CANDIDATE_LIMIT]:
+    for pk, given, first, second in found:
         text = (given, first, second)
         if text not in scores:
             record = names.Name(tuple(given.split()), tuple(first.split()), tuple(second.split()))
