@@ -114,5 +114,7 @@ def find(
             record = names.Name(tuple(given.split()), tuple(first.split()), tuple(second.split()))
             scores[text] = names.score(query, record)
         scored.append((scores[text], pk))
-    matches = sorted(names.keep(scored), key=lambda m: (-m[0], m[1]))
+    # Equal scores: the most recently registered first (a family usually looks for someone
+    # detained hours ago).
+    matches = sorted(names.keep(scored), key=lambda m: (-m[0], -m[1]))
     return Found(matches, len(found), truncated, expansions)

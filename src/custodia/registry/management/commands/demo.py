@@ -63,3 +63,4 @@ class Command(BaseCommand):
                 f"  {user.username:<18} {user.password:<22} {user.role:<17} {user.institution}"
             )
         self.stdout.write("Entre en http://127.0.0.1:8000/entrar/ · API: /api/v1/docs")
+        self.stdout.write("Consulta pública, sin cuenta: http://127.0.0.1:8000/consulta/")
