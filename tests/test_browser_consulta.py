@@ -133,3 +133,20 @@ def test_the_consultation_pages_pass_axe_wcag_21_aa(phone: Page) -> None:
         phone.goto(path)
         results = axe.run(phone, options=WCAG_21_AA)
         assert results.violations_count == 0, (label, results.generate_report())
+
+
+def test_officials_search_page_finds_by_name_and_passes_axe(phone: Page) -> None:
+    """An auditor searches the whole history with a stated purpose; the page passes axe too."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    log_in(phone, "auditor", "auditor-demo-2020")
+    phone.goto("/busqueda/")
+    phone.get_by_label("Propósito de la consulta").fill("Revisión de queja 77/2026")
+    phone.get_by_label("Nombre(s)").fill("Ximena")
+    phone.get_by_label("Primer apellido").fill("Gutierrez")
+    with phone.expect_navigation():
+        phone.get_by_role("button", name="Buscar").click()
+    expect(phone.locator("#hits-title")).to_be_visible()
+    results = Axe().run(phone, options=WCAG_21_AA)
+    assert results.violations_count == 0, results.generate_report()
+    log_out(phone)
