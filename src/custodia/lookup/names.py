@@ -262,15 +262,17 @@ def surname_score(query: Name, record: Name) -> float:
 GIVEN_WEIGHT, SURNAME_WEIGHT = 0.45, 0.55
 
 
+def combine(given: float, surnames: float) -> float:
+    """The score of a name from its two parts; a part that does not match at all rules it out."""
+    if given == 0.0 or surnames == 0.0:
+        return 0.0
+    return round(GIVEN_WEIGHT * given + SURNAME_WEIGHT * surnames, 4)
+
+
 def score(query: Name, record: Name) -> float:
     """How well a registered name answers a query, 0 to 1."""
     g = given_score(query.given, record.given)
-    if g == 0.0:
-        return 0.0
-    s = surname_score(query, record)
-    if s == 0.0:
-        return 0.0
-    return round(GIVEN_WEIGHT * g + SURNAME_WEIGHT * s, 4)
+    return combine(g, surname_score(query, record) if g else 0.0)
 
 
 # --- what a store indexes and looks up ----------------------------------------------------------

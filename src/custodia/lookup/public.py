@@ -12,7 +12,7 @@ from django.db.models import Max
 
 from custodia.core.accesslog import log_access
 from custodia.core.models import Channel, State
-from custodia.registry.models import Detention
+from custodia.registry.models import CustodyEvent, Detention
 
 from . import names
 from .search import Narrowing, find
@@ -184,12 +184,14 @@ def public_rows(pks: list[int]) -> list[dict[str, str]]:
     access log and is removed before anything is returned."""
     if not pks:
         return []
-    detentions = (
-        Detention.objects.filter(pk__in=pks)
-        .select_related("person", "institution")
-        .annotate(updated=Max("events__recorded_at"))
-    )
+    detentions = Detention.objects.filter(pk__in=pks).select_related("person", "institution")
     by_pk = {d.pk: d for d in detentions}
+    updated = dict(
+        CustodyEvent.objects.filter(detention_id__in=pks)
+        .values("detention_id")
+        .annotate(last=Max("recorded_at"))
+        .values_list("detention_id", "last")
+    )
     rows = []
     for pk in pks:
         d = by_pk[pk]
@@ -201,7 +203,7 @@ def public_rows(pks: list[int]) -> list[dict[str, str]]:
                 "detaining_authority": d.institution.name,
                 "current_authority": d.current_authority,
                 "current_location": d.current_location or "",
-                "updated_at": (d.updated or d.registered_at)
+                "updated_at": (updated.get(pk) or d.registered_at)
                 .astimezone(ZoneInfo("UTC"))
                 .isoformat()
                 .replace("+00:00", "Z"),

@@ -106,14 +106,24 @@ def find(
     truncated = len(ranked) > CANDIDATE_LIMIT and ranked[CANDIDATE_LIMIT][1] == ranked[0][1]
     ids = [entry_id for entry_id, _ in ranked[:CANDIDATE_LIMIT]]
     found = list(NameEntry.objects.filter(pk__in=ids).values_list("pk", "given", "first", "second"))
-    scores: dict[tuple[str, str, str], float] = {}
+    # Each distinct set of given names, and of surnames, is scored once per query: candidates
+    # share them (every candidate shares a key pair with the query).
+    given_scores: dict[str, float] = {}
+    surname_scores: dict[tuple[str, str], float] = {}
     scored: list[tuple[float, int]] = []
     for pk, given, first, second in found:
-        text = (given, first, second)
-        if text not in scores:
-            record = names.Name(tuple(given.split()), tuple(first.split()), tuple(second.split()))
-            scores[text] = names.score(query, record)
-        scored.append((scores[text], pk))
+        g = given_scores.get(given)
+        if g is None:
+            g = given_scores[given] = names.given_score(query.given, tuple(given.split()))
+        s = 0.0
+        if g:
+            s_key = (first, second)
+            cached = surname_scores.get(s_key)
+            if cached is None:
+                record = names.Name((), tuple(first.split()), tuple(second.split()))
+                cached = surname_scores[s_key] = names.surname_score(query, record)
+            s = cached
+        scored.append((names.combine(g, s), pk))
     # Equal scores: the most recently registered first (a family usually looks for someone
     # detained hours ago).
     matches = sorted(names.keep(scored), key=lambda m: (-m[0], -m[1]))
