@@ -1,8 +1,9 @@
 """Finding people by name: candidate retrieval from the name index, scoring by ``names``.
 
-One query expands every typed word through the vocabulary (its deletion neighbourhood), one
-fetches the entries that share a (given word, surname word) key with the query, and each
-distinct registered name is scored once.
+One query expands every typed word through the vocabulary (its deletion neighbourhood); one
+ranks the entries by how many (given word, surname word) keys they share with the query; one
+fetches the best ``CANDIDATE_LIMIT`` of them; each distinct set of given names and of surnames is
+then scored once (docs/names.md §6).
 """
 
 from __future__ import annotations
