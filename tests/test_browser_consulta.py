@@ -150,3 +150,51 @@ def test_officials_search_page_finds_by_name_and_passes_axe(phone: Page) -> None
     results = Axe().run(phone, options=WCAG_21_AA)
     assert results.violations_count == 0, results.generate_report()
     log_out(phone)
+
+
+LINK_PATH = re.compile(r"https?://[^/\s]+(/consulta/avisos/(?:confirmar|baja)/[^\s/]+/)")
+
+
+def mail_since(folder: Path, seen: set[Path]) -> str:
+    """The text of the emails the server wrote to var/mail/ (file backend) since ``seen``."""
+    files = sorted(p for p in folder.glob("*.log") if p not in seen) if folder.exists() else []
+    seen.update(files)
+    return "\n".join(p.read_text(encoding="utf-8") for p in files)
+
+
+def test_a_family_subscribes_confirms_hears_of_a_match_and_unsubscribes(
+    phone: Page, family: Page, custodia_server: RunningServer
+) -> None:
+    from live_server import run_custodia
+
+    mailbox, seen = custodia_server.var_dir / "mail", set()
+    mail_since(mailbox, seen)
+    second = unique_surname()
+    search(family, "Rosario", "Domínguez", second)
+    family.get_by_label("Su correo electrónico").fill("familia@example.mx")
+    with family.expect_navigation():
+        family.get_by_role("button", name="Crear aviso").click()
+    expect(family.locator("main")).to_contain_text("Revise su correo")
+
+    run_custodia(custodia_server.env, "notify")
+    confirmation = mail_since(mailbox, seen)
+    assert "familia@example.mx" in confirmation and "Rosario" in confirmation
+    confirm_path = next(p for p in LINK_PATH.findall(confirmation) if "/confirmar/" in p)
+    family.goto(confirm_path)
+    expect(family.locator("main")).to_contain_text("Aviso activado")
+
+    log_in(phone, *CAPTURE_USER)
+    register(phone, Detainee("Rosario", "Domínguez", second), local_datetime(minutes_ago=20))
+    log_out(phone)
+    run_custodia(custodia_server.env, "notify")
+    notice = mail_since(mailbox, seen)
+    assert f"Rosario Domínguez {second}" in notice
+    assert "Autoridad que la tiene ahora" in notice
+    assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in notice
+    assert "Robo a transeúnte" not in notice and "Pedro Ruiz" not in notice
+
+    unsubscribe_path = next(p for p in LINK_PATH.findall(notice) if "/baja/" in p)
+    family.goto(unsubscribe_path)
+    with family.expect_navigation():
+        family.get_by_role("button", name="Cancelar el aviso").click()
+    expect(family.locator("main")).to_contain_text("Aviso cancelado")
