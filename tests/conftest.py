@@ -197,3 +197,30 @@ DELETE = _DELETE
 
 def codes(response: Any) -> set[str]:
     return {e["code"] for e in response.json()["errors"]}
+
+
+def register_person(
+    officer: User,
+    given: str,
+    first: str,
+    second: str = "",
+    *,
+    person: dict[str, Any] | None = None,
+    **overrides: Any,
+) -> Any:
+    """Register, through the service, a person of this name detained 30 minutes ago; the rest
+    is ``capture()``'s, with ``person`` and ``overrides`` on top. Returns the Detention."""
+    from custodia.registry.services import detention_register
+
+    fields = capture()["person"] | {
+        "given_names": given,
+        "first_surname": first,
+        "second_surname": second,
+    }
+    fields.update(person or {})
+    detained = timezone.now() - timedelta(minutes=30)
+    return detention_register(
+        actor=officer,
+        data=capture(person=fields, detained_at=detained.isoformat(), **overrides),
+        channel="api",
+    ).detention

@@ -3,35 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
-from conftest import CURP, capture, client_for
+from conftest import CURP, client_for, register_person
 from custodia.core.models import AccessLog, Role, User
 from custodia.registry.models import Detention
-from custodia.registry.services import detention_register, event_record
+from custodia.registry.services import event_record
 
 SEARCH = "/api/v1/people/search"
 PURPOSE = "Carpeta de investigación 123/2026"
 
 
 def register(officer: User, given: str, first: str, second: str, **extra: Any) -> Detention:
-    person = capture()["person"] | {
-        "given_names": given,
-        "first_surname": first,
-        "second_surname": second,
-    }
-    person.update(extra.pop("person", {}))
-    detained = timezone.now() - timedelta(minutes=30)
-    return detention_register(
-        actor=officer,
-        data=capture(person=person, detained_at=detained.isoformat(), **extra),
-        channel="api",
-    ).detention
+    detention: Detention = register_person(officer, given, first, second, **extra)
+    return detention
 
 
 @pytest.fixture

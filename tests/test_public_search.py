@@ -11,33 +11,22 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from conftest import capture
+from conftest import register_person
 from custodia.core.models import AccessLog, Role, User
 from custodia.lookup.models import NameEntry, NameKey
 from custodia.lookup.public import PUBLIC_FIELDS
 from custodia.registry.models import Detention
-from custodia.registry.services import detention_redact, detention_register, event_record
+from custodia.registry.services import detention_redact, event_record
 
 SEARCH = "/api/v1/public/search"
 ANSWER_KEYS = {"results", "total_matches", "notice"}
 
 
 def register(officer: User, given: str, first: str, second: str = "", **extra: Any) -> Detention:
-    person = capture()["person"] | {
-        "given_names": given,
-        "first_surname": first,
-        "second_surname": second,
-        "curp": "",
-        "birth_date": None,
-        "alias": "",
-    }
-    person.update(extra.pop("person", {}))
-    detained = timezone.now() - timedelta(minutes=30)
-    return detention_register(
-        actor=officer,
-        data=capture(person=person, detained_at=detained.isoformat(), **extra),
-        channel="api",
-    ).detention
+    """No CURP, birth date or alias unless given: the search must work from the name alone."""
+    person = {"curp": "", "birth_date": None, "alias": ""} | extra.pop("person", {})
+    detention: Detention = register_person(officer, given, first, second, person=person, **extra)
+    return detention
 
 
 def search(client: Client, **params: Any) -> Any:
@@ -379,3 +368,13 @@ def test_an_exact_match_is_shown_with_a_notice_when_many_others_are_close(office
     assert [r["name"] for r in body["results"]] == ["José Ruiz"]
     assert body["total_matches"] == 12
     assert "hay 11 personas más" in body["notice"]
+
+
+def test_a_bad_rate_limit_setting_stops_start_up_with_a_spanish_message(settings: Any) -> None:
+    from custodia.core.ratelimit import check_rate_settings
+
+    assert check_rate_settings() == []
+    settings.CUSTODIA_PUBLIC_SEARCH_RATES = "diez/minuto"
+    [error] = check_rate_settings()
+    assert "CUSTODIA_PUBLIC_SEARCH_RATES" in error.msg
+    assert "Límite de solicitudes no válido" in error.msg

@@ -17,8 +17,7 @@ from custodia.ledger.api import LedgerError
 from custodia.ledger.api import router as ledger_router
 from custodia.lookup.api import RateLimited
 from custodia.lookup.api import router as lookup_router
-from custodia.lookup.official import InvalidSearch
-from custodia.lookup.public import InvalidQuery
+from custodia.lookup.errors import InvalidFields
 from custodia.registry.api import BadParameter
 from custodia.registry.api import router as registry_router
 from custodia.registry.queries import DetentionNotFound
@@ -141,14 +140,8 @@ def on_bad_parameter(request: HttpRequest, exc: BadParameter) -> HttpResponse:
     return error_response(request, 400, _one("HTTP-400", exc.message, exc.field))
 
 
-@api.exception_handler(InvalidQuery)
-def on_invalid_query(request: HttpRequest, exc: InvalidQuery) -> HttpResponse:
-    errors = [{"code": "HTTP-400", "field": f, "message": m} for f, m in exc.errors]
-    return error_response(request, 400, errors)
-
-
-@api.exception_handler(InvalidSearch)
-def on_invalid_search(request: HttpRequest, exc: InvalidSearch) -> HttpResponse:
+@api.exception_handler(InvalidFields)
+def on_invalid_fields(request: HttpRequest, exc: InvalidFields) -> HttpResponse:
     errors = [{"code": "HTTP-400", "field": f, "message": m} for f, m in exc.errors]
     return error_response(request, 400, errors)
 

@@ -87,8 +87,17 @@ def detention_scope(user: User) -> Q:
     if role == Role.RECEIVING:
         return Q(receiving_institution=institution) | _held_by(institution)
     if role == Role.STATE_ANALYST:
-        return Q(state_id=institution.state_id) if institution.state_id else nothing
+        state = whole_state_of(user)
+        return Q(state_id=state) if state else nothing
     return nothing
+
+
+def whole_state_of(user: User) -> str | None:
+    """The state whose every detention is exactly the user's scope (state analysts), so that
+    a table carrying the state column can apply the scope without a join; None otherwise."""
+    if user.role == Role.STATE_ANALYST and user.institution is not None:
+        return user.institution.state_id or None
+    return None
 
 
 def _held_by(institution: Any) -> Q:

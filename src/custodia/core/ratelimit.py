@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import math
 import time
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.checks import Error
 
 from .accesslog import client_ip
 
@@ -34,10 +36,40 @@ def parse_rates(text: str) -> list[tuple[int, int]]:
     return rates
 
 
-def retry_after(request: Any, scope: str, rates: list[tuple[int, int]]) -> int | None:
-    """Count this request; None if it is allowed, else the seconds to wait (Retry-After)."""
+# Each limited action and the setting that holds its rates.
+SCOPES = {
+    "public-search": "CUSTODIA_PUBLIC_SEARCH_RATES",
+    "public-alert": "CUSTODIA_PUBLIC_ALERT_RATES",
+}
+
+
+@lru_cache(maxsize=16)
+def _parsed(text: str) -> tuple[tuple[int, int], ...]:
+    return tuple(parse_rates(text))
+
+
+def rates_of(scope: str) -> tuple[tuple[int, int], ...]:
+    return _parsed(getattr(settings, SCOPES[scope]))
+
+
+def check_rate_settings(**kwargs: Any) -> list[Error]:
+    """System check: a bad limit in the environment stops start-up with a Spanish message,
+    instead of failing every public request."""
+    problems = []
+    for scope, name in SCOPES.items():
+        try:
+            _parsed(getattr(settings, name))
+        except ValueError as error:
+            problems.append(Error(f"{name}: {error}", id="custodia.E001", obj=scope))
+    return problems
+
+
+def retry_after(request: Any, scope: str) -> int | None:
+    """Count this request against ``scope``'s limits; None if it is allowed, else the seconds
+    to wait (Retry-After)."""
     if not settings.CUSTODIA_RATE_LIMITS:
         return None
+    rates = rates_of(scope)
     ident = client_ip(request) or "?"
     now = time.time()
     waits = []

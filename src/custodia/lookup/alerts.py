@@ -24,16 +24,11 @@ from django.utils import timezone
 from custodia.registry import custody
 
 from . import names
+from .errors import InvalidFields
 from .models import NameAlert, NameAlertKey, NameEntry
 
 CONFIRM_SALT = "custodia.lookup.alert.confirm"
 UNSUBSCRIBE_SALT = "custodia.lookup.alert.unsubscribe"
-
-
-class InvalidAlert(Exception):
-    def __init__(self, errors: list[tuple[str, str]]):
-        super().__init__("; ".join(m for _, m in errors))
-        self.errors = errors
 
 
 class BadLink(Exception):
@@ -71,7 +66,7 @@ def subscribe(
     if not any(len(w) > 1 for w in names.words(first_surname or "")):
         errors.append(("first_surname", "Primer apellido: es obligatorio."))
     if errors:
-        raise InvalidAlert(errors)
+        raise InvalidFields(errors)
     now = timezone.now()
     cfg = settings.CUSTODIA_NAME_ALERTS
     with transaction.atomic():

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router
 
-from custodia.core.access import AccessDenied
+from custodia.core.access import AccessDenied, can_search_people
 from custodia.core.accesslog import client_ip
 from custodia.core.api_auth import TokenAuth
 from custodia.core.models import Channel, User
-from custodia.core.ratelimit import parse_rates, retry_after
+from custodia.core.ratelimit import retry_after
 
 from . import official, public
 
@@ -37,7 +36,7 @@ class RateLimited(Exception):
     ),
 )
 def search(request: HttpRequest) -> Any:
-    wait = retry_after(request, "public-search", parse_rates(settings.CUSTODIA_PUBLIC_SEARCH_RATES))
+    wait = retry_after(request, "public-search")
     if wait is not None:
         raise RateLimited(wait)
     raw = {field: request.GET.get(field) for field in public.QUERY_FIELDS}
@@ -57,7 +56,7 @@ def search(request: HttpRequest) -> Any:
 )
 def people_search(request: HttpRequest) -> Any:
     user: User = request.auth  # type: ignore[attr-defined]
-    if not official.can_search(user):  # before looking at the query at all
+    if not can_search_people(user):  # before looking at the query at all
         raise AccessDenied("Su rol no permite buscar personas en el registro.")
     query = official.parse({f: request.GET.get(f) for f in official.FIELDS})
     hits, total = official.search(user, query, channel=Channel.API, ip=client_ip(request))

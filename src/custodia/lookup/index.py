@@ -99,7 +99,7 @@ def rebuild(
     key_model: Any,
     variant_model: Any,
     *,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
     chunk: int = 50_000,
 ) -> int:
     """Rebuild the whole index from the registry, in bulk (COPY on PostgreSQL): for a migration

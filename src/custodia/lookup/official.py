@@ -12,12 +12,13 @@ from django.db.models import QuerySet
 
 from custodia.core import access
 from custodia.core.accesslog import log_access
-from custodia.core.models import Channel, Role, User
+from custodia.core.models import Channel, User
 from custodia.registry.folio import InvalidFolio, normalize
 from custodia.registry.models import Detention
 from custodia.registry.queries import visible_detentions
 
 from . import names
+from .errors import InvalidFields
 from .models import NameEntry, NameKey
 from .search import Narrowing, find
 
@@ -26,16 +27,15 @@ PURPOSE_MIN, PURPOSE_MAX = 10, 300
 CURP_SHAPE = re.compile(r"^[A-Z][AEIOUX][A-Z]{2}\d{6}[HMX][A-Z]{5}[0-9A-Z]\d$")
 
 FIELDS = ("given_names", "first_surname", "second_surname", "alias", "curp", "folio", "purpose")
-
-
-def can_search(user: User) -> bool:
-    return access.can_search_people(user)
-
-
-class InvalidSearch(Exception):
-    def __init__(self, errors: list[tuple[str, str]]):
-        super().__init__("; ".join(m for _, m in errors))
-        self.errors = errors
+LABELS = {
+    "given_names": "Nombre(s)",
+    "first_surname": "Primer apellido",
+    "second_surname": "Segundo apellido",
+    "alias": "Alias",
+    "curp": "CURP",
+    "folio": "Folio",
+    "purpose": "Propósito",
+}
 
 
 @dataclass(frozen=True)
@@ -61,13 +61,14 @@ def parse(raw: dict[str, Any]) -> OfficialQuery:
     values: dict[str, str] = {}
     for field in FIELDS:
         value = raw.get(field) or ""
+        label = LABELS[field]
         if not isinstance(value, str):
-            errors.append((field, "Debe ser texto."))
+            errors.append((field, f"{label}: debe ser texto."))
             value = ""
         value = value.strip()
         limit = PURPOSE_MAX if field == "purpose" else 120
         if len(value) > limit:
-            errors.append((field, f"Escriba como máximo {limit} caracteres."))
+            errors.append((field, f"{label}: escriba como máximo {limit} caracteres."))
         values[field] = value
     if len(values["purpose"]) < PURPOSE_MIN:
         errors.append(
@@ -98,7 +99,7 @@ def parse(raw: dict[str, Any]) -> OfficialQuery:
             )
         )
     if errors:
-        raise InvalidSearch(errors)
+        raise InvalidFields(errors)
     return OfficialQuery(**values)
 
 
@@ -107,7 +108,7 @@ def search(
 ) -> tuple[list[Hit], int]:
     """Matches within the user's jurisdiction (released people included), best first, and
     how many there were. The search and the folios it returned go to the access log."""
-    if not can_search(user):
+    if not access.can_search_people(user):
         raise access.AccessDenied("Su rol no permite buscar personas en el registro.")
     scope = visible_detentions(user)
     scored: dict[int, tuple[float, str]] = {}
@@ -155,11 +156,11 @@ def search(
 def _name_scope(user: User, scope: QuerySet[Detention]) -> tuple[Narrowing, Any]:
     """The jurisdiction as the name index can apply it cheaply: nothing for national roles, the
     state column for state analysts (exactly their scope), a subquery otherwise."""
-    rule = access.detention_scope(user)
-    if not rule:  # national analysts and auditors see everything
+    if not access.detention_scope(user):  # national analysts and auditors see everything
         return Narrowing(), None
-    if user.role == Role.STATE_ANALYST and user.institution and user.institution.state_id:
-        return Narrowing(state=user.institution.state_id), None
+    state = access.whole_state_of(user)
+    if state:
+        return Narrowing(state=state), None
     return Narrowing(), scope
 
 

@@ -15,6 +15,7 @@ from custodia.core.models import Channel, State
 from custodia.registry.models import CustodyEvent, Detention
 
 from . import names
+from .errors import InvalidFields
 from .search import Narrowing, find
 
 QUERY_FIELDS = (
@@ -38,12 +39,6 @@ PUBLIC_FIELDS = (
     "current_location",
     "updated_at",
 )
-
-
-class InvalidQuery(Exception):
-    def __init__(self, errors: list[tuple[str, str]]):
-        super().__init__("; ".join(message for _, message in errors))
-        self.errors = errors  # (field, Spanish message)
 
 
 @dataclass(frozen=True)
@@ -115,7 +110,7 @@ def parse_query(raw: dict[str, Any]) -> PublicQuery:
     if low and high and low > high:
         errors.append(("detained_to", "Detenida hasta: debe ser igual o posterior a «desde»."))
     if errors:
-        raise InvalidQuery(errors)
+        raise InvalidFields(errors)
     return PublicQuery(given, first, second, state, age, low, high)
 
 

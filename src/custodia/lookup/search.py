@@ -9,7 +9,7 @@ then scored once (docs/names.md §6).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -35,9 +35,7 @@ class Narrowing:
 @dataclass
 class Found:
     matches: list[tuple[float, int]]  # (score, detention id), best first
-    candidates: int
-    truncated: bool = False
-    expansions: dict[str, set[str]] = field(default_factory=dict)
+    truncated: bool = False  # even the best-matching tier was too large to score
 
 
 def expand(typed: Iterable[str]) -> dict[str, set[str]]:
@@ -80,7 +78,7 @@ def find(
     surname_keys = set().union(*(expansions.get(w, set()) for w in query.surnames))
     keys = {f"{g}/{s}" for g in given_keys for s in surname_keys}
     if not keys:
-        return Found([], 0, expansions=expansions)
+        return Found([])
     rows = NameKey.objects.filter(key__in=sorted(keys))
     if held_only:
         rows = rows.filter(held=True)
@@ -128,4 +126,4 @@ def find(
     # Equal scores: the most recently registered first (a family usually looks for someone
     # detained hours ago).
     matches = sorted(names.keep(scored), key=lambda m: (-m[0], -m[1]))
-    return Found(matches, len(found), truncated, expansions)
+    return Found(matches, truncated)

@@ -12,11 +12,13 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from custodia.core import access
 from custodia.core.accesslog import client_ip
 from custodia.core.models import Channel, State, User
-from custodia.core.ratelimit import parse_rates, retry_after
+from custodia.core.ratelimit import retry_after
 
 from . import alerts, official, public
+from .errors import InvalidFields
 
 DEFAULT_HELP = """\
 Si es una emergencia, llame al 911.
@@ -31,6 +33,21 @@ horas.
 
 Puede volver a consultar más tarde o pedir que le avisemos por correo si la persona aparece \
 registrada."""
+
+
+def _too_many(
+    request: HttpRequest, template: str, context: dict[str, object], wait: int
+) -> HttpResponse:
+    response = render(request, template, context | {"rate_limited": wait}, status=429)
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def _invalid(
+    request: HttpRequest, template: str, context: dict[str, object], invalid: InvalidFields
+) -> HttpResponse:
+    context = context | {"errors": invalid.by_field(), "error_list": invalid.errors}
+    return render(request, template, context, status=400)
 
 
 def help_paragraphs() -> list[str]:
@@ -55,21 +72,13 @@ def consulta(request: HttpRequest) -> HttpResponse:
     }
     if not any(fields[f] for f in ("given_names", "first_surname", "second_surname")):
         return render(request, "lookup/consulta.html", context)
-    wait = retry_after(request, "public-search", parse_rates(settings.CUSTODIA_PUBLIC_SEARCH_RATES))
+    wait = retry_after(request, "public-search")
     if wait is not None:
-        context["rate_limited"] = wait
-        response = render(request, "lookup/consulta.html", context, status=429)
-        response["Retry-After"] = str(wait)
-        return response
+        return _too_many(request, "lookup/consulta.html", context, wait)
     try:
         query = public.parse_query(fields)
-    except public.InvalidQuery as invalid:
-        errors: dict[str, list[str]] = {}
-        for field, message in invalid.errors:
-            errors.setdefault(field, []).append(message)
-        context["errors"] = errors
-        context["error_list"] = invalid.errors
-        return render(request, "lookup/consulta.html", context, status=400)
+    except InvalidFields as invalid:
+        return _invalid(request, "lookup/consulta.html", context, invalid)
     answer = public.search(query, channel=Channel.WEB, ip=client_ip(request))
     shown = [row | _readable(row) for row in answer.results]
     context.update(searched=True, answer=answer, shown=shown)
@@ -93,7 +102,7 @@ def _readable(row: dict[str, str]) -> dict[str, str]:
 def people_search(request: HttpRequest) -> HttpResponse:
     """/busqueda/: officials search the whole history with a stated purpose."""
     user: User = request.user  # type: ignore[assignment]
-    if not official.can_search(user):
+    if not access.can_search_people(user):
         return render(
             request,
             "core/forbidden.html",
@@ -106,12 +115,8 @@ def people_search(request: HttpRequest) -> HttpResponse:
         return render(request, "lookup/busqueda.html", context)
     try:
         query = official.parse(fields)
-    except official.InvalidSearch as invalid:
-        errors: dict[str, list[str]] = {}
-        for field, message in invalid.errors:
-            errors.setdefault(field, []).append(message)
-        context.update(errors=errors, error_list=invalid.errors)
-        return render(request, "lookup/busqueda.html", context, status=400)
+    except InvalidFields as invalid:
+        return _invalid(request, "lookup/busqueda.html", context, invalid)
     hits, total = official.search(user, query, channel=Channel.WEB, ip=client_ip(request))
     context.update(searched=True, hits=hits, total=total, purpose=query.purpose)
     return render(request, "lookup/busqueda.html", context)
@@ -122,12 +127,9 @@ def alert_subscribe(request: HttpRequest) -> HttpResponse:
     """The "avísenme" form under the consultation's results: creates an unconfirmed alert."""
     fields = {f: request.POST.get(f, "") for f in ALERT_FIELDS}
     context: dict[str, object] = {"fields": fields}
-    wait = retry_after(request, "public-alert", parse_rates(settings.CUSTODIA_PUBLIC_ALERT_RATES))
+    wait = retry_after(request, "public-alert")
     if wait is not None:
-        context["rate_limited"] = wait
-        response = render(request, "lookup/alert_result.html", context, status=429)
-        response["Retry-After"] = str(wait)
-        return response
+        return _too_many(request, "lookup/alert_result.html", context, wait)
     state = fields["state"] if State.objects.filter(code=fields["state"]).exists() else ""
     try:
         alerts.subscribe(
@@ -137,9 +139,8 @@ def alert_subscribe(request: HttpRequest) -> HttpResponse:
             second_surname=fields["second_surname"],
             state=state,
         )
-    except alerts.InvalidAlert as invalid:
-        context["error_list"] = invalid.errors
-        return render(request, "lookup/alert_result.html", context, status=400)
+    except InvalidFields as invalid:
+        return _invalid(request, "lookup/alert_result.html", context, invalid)
     context["subscribed"] = True
     return render(request, "lookup/alert_result.html", context)
 

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
+from tqdm import tqdm
 
 
 class Command(BaseCommand):
@@ -21,6 +22,10 @@ class Command(BaseCommand):
         from custodia.lookup.models import NameEntry, NameKey, NameVariant
         from custodia.registry.models import Detention
 
-        with transaction.atomic():
-            count = rebuild(Detention, NameEntry, NameKey, NameVariant)
+        total = Detention.objects.count()
+        with (
+            transaction.atomic(),
+            tqdm(total=total, desc="Detenciones", unit="det", disable=None) as bar,
+        ):
+            count = rebuild(Detention, NameEntry, NameKey, NameVariant, progress=bar.update)
         self.stdout.write(f"Índice de nombres reconstruido: {count} detenciones.")
