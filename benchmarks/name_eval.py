@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import accumulate
 
 from faker.providers.person.es_MX import Provider as MexicanNames
@@ -99,6 +99,8 @@ class Query:
     given_names: str
     first_surname: str
     second_surname: str
+    # Held people (the target included) the query cannot tell apart (``namesakes``).
+    namesakes: int = 1
 
 
 @dataclass
@@ -265,4 +267,51 @@ def evaluation_set(people: int, held: int, targets: int, seed: int) -> Evaluatio
     mistyper = Mistyper(random.Random(seed + 1))
     indexes = [position[id(target)] for target in chosen]
     queries = [q for i in indexes for q in mistyper.variants(i, population[i])]
+    counts = namesakes(population, queries)
+    queries = [replace(q, namesakes=n) for q, n in zip(queries, counts, strict=True)]
     return EvaluationSet(population, queries, indexes)
+
+
+def namesakes(people: list[Person], queries: list[Query]) -> list[int]:
+    """For each query, how many held people (the target included) bear the same name as far as
+    the query can tell: the same folded given names and surnames, but only the first surname
+    when the query leaves out the second, and only the first given name when it gives one of
+    two. No search can tell these people apart from what was typed, so when there are more than
+    five of them even a perfect ranking finds the target among the first five only 5/n of the
+    time: that is the ceiling of recall@5 on this set (``ceiling``). With the surnames swapped,
+    the people registered in the typed order count too: they match what was typed better."""
+
+    def folded(*parts: str) -> tuple[str, ...]:
+        return tuple(plain(p) for p in parts)
+
+    full: dict[tuple[str, ...], int] = {}
+    given_first: dict[tuple[str, ...], int] = {}
+    first_given_word: dict[tuple[str, ...], int] = {}
+    for p in people:
+        if not p.held:
+            continue
+        for counter, key in (
+            (full, folded(p.given, p.first, p.second)),
+            (given_first, folded(p.given, p.first)),
+            (first_given_word, folded(p.given.split()[0], p.first, p.second)),
+        ):
+            counter[key] = counter.get(key, 0) + 1
+    counts = []
+    for q in queries:
+        t = people[q.target]
+        if q.kind == "sin segundo apellido":
+            counts.append(given_first[folded(t.given, t.first)])
+        elif q.kind == "sólo el primer nombre":
+            counts.append(first_given_word[folded(t.given.split()[0], t.first, t.second)])
+        elif q.kind == "apellidos invertidos":
+            # People registered with the surnames in the typed order match it better still.
+            swapped = full.get(folded(t.given, t.second, t.first), 0)
+            counts.append(full[folded(t.given, t.first, t.second)] + swapped)
+        else:
+            counts.append(full[folded(t.given, t.first, t.second)])
+    return counts
+
+
+def ceiling(count: int, k: int = 5) -> float:
+    """The best expected recall@k when ``count`` people are indistinguishable by the query."""
+    return min(1.0, k / count)

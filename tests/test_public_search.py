@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
@@ -329,11 +330,14 @@ def test_reindex_rebuilds_the_same_index_and_keeps_redacted_people_out(
     def snapshot() -> tuple[set[Any], set[Any], set[Any]]:
         return (
             set(NameEntry.objects.values_list("pk", "held", "given", "first", "second", "state")),
-            set(NameKey.objects.values_list("entry_id", "key", "held", "state")),
+            set(NameKey.objects.values_list("entry_id", "key", "held", "state", "entry_keys")),
             set(NameVariant.objects.values_list("variant", "key")),
         )
 
     before = snapshot()
+    # Every key carries how many keys its entry has.
+    per_entry = Counter(entry for entry, *_ in before[1])
+    assert per_entry and all(count == per_entry[entry] for entry, *_, count in before[1])
     NameKey.objects.all().delete()
     call_command("lookup", "reindex")
     after = snapshot()
@@ -378,3 +382,44 @@ def test_a_bad_rate_limit_setting_stops_start_up_with_a_spanish_message(settings
     [error] = check_rate_settings()
     assert "CUSTODIA_PUBLIC_SEARCH_RATES" in error.msg
     assert "Límite de solicitudes no válido" in error.msg
+
+
+def test_the_last_update_is_the_last_custody_event(population: dict[str, Detention]) -> None:
+    from custodia.registry.models import CustodyEvent
+
+    detention = population["jose"]
+    officer = User.objects.get(pk=detention.registered_by_id)
+    typed = {"given_names": "José Luis", "first_surname": "Hernández", "second_surname": "López"}
+
+    def shown() -> str:
+        rows = search(Client(), **typed).json()["results"]
+        return str(next(r["updated_at"] for r in rows if r["name"] == "José Luis Hernández López"))
+
+    def iso(moment: Any) -> str:
+        return str(moment.astimezone(UTC).isoformat().replace("+00:00", "Z"))
+
+    registered = CustodyEvent.objects.filter(detention=detention).latest("recorded_at")
+    assert shown() == iso(registered.recorded_at)
+    event_record(
+        actor=officer,
+        folio=detention.folio,
+        data={"kind": "note", "occurred_at": timezone.now().isoformat(), "details": "visita"},
+        channel="api",
+    )
+    note = CustodyEvent.objects.filter(detention=detention).latest("recorded_at")
+    assert note.recorded_at > registered.recorded_at
+    assert shown() == iso(note.recorded_at)
+
+
+def test_the_closest_names_survive_the_candidate_limit(officer: User, monkeypatch: Any) -> None:
+    """Candidates are cut before any name is read: of those sharing as many keys with the query,
+    the ones without extra given names or surnames must be kept, however recent the others."""
+    from custodia.lookup import search as name_search
+
+    exact = register(officer, "José", "García", "Hernández")
+    for given in ("José Luis", "José Antonio", "José Manuel", "José Ramón"):
+        register(officer, given, "García", "Hernández")
+    monkeypatch.setattr(name_search, "CANDIDATE_LIMIT", 2)
+    typed = {"given_names": "José", "first_surname": "García", "second_surname": "Hernández"}
+    found = names_in(search(Client(), **typed))
+    assert found[0] == exact.person.full_name, found

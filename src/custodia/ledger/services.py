@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from custodia.core import sql
+
 from . import commitments, merkle, signing
 from .models import Checkpoint, LedgerHead
 
@@ -43,11 +45,9 @@ def fetch(keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
     params: list[Any] = []
     postgres = connection.vendor == "postgresql"
     if leaves:
-        where = (
-            '"index" = ANY(%s)' if postgres else f'"index" IN ({",".join(["%s"] * len(leaves))})'
-        )
+        where, values = sql.member_of('"index"', leaves)
         parts.append(f'SELECT 0, "index", leaf_hash FROM ledger_ledgerleaf WHERE {where}')  # noqa: S608
-        params += [leaves] if postgres else leaves
+        params += values
     if inner and postgres:
         # Arrays keep the statement the same whatever the number of keys, and the join probes
         # the (level, index) index once per key.

@@ -43,9 +43,10 @@ def index_detention(detention: Any, person: Any) -> None:
             "detained_at": detention.detained_at,
         },
     )
+    keys = sorted(keys_of(name, alias))
     NameKey.objects.bulk_create(
-        NameKey(entry_id=detention.pk, key=key, held=held, state=state)
-        for key in sorted(keys_of(name, alias))
+        NameKey(entry_id=detention.pk, key=key, held=held, state=state, entry_keys=len(keys))
+        for key in keys
     )
     add_vocabulary(name.given + name.surnames + alias)
 
@@ -145,10 +146,11 @@ def rebuild(
                     detained_at,
                 )
             )
-            keys.extend((pk, key, held, state) for key in sorted(keys_of(name, alias)))
+            own = sorted(keys_of(name, alias))
+            keys.extend((pk, key, held, state, len(own)) for key in own)
             vocabulary.update(name.given + name.surnames + alias)
         bulk.insert_rows(entry_model, ENTRY_FIELDS, entries)
-        bulk.insert_rows(key_model, ("entry_id", "key", "held", "state"), keys)
+        bulk.insert_rows(key_model, ("entry_id", "key", "held", "state", "entry_keys"), keys)
         count += len(batch)
         if progress:
             progress(len(batch))

@@ -42,11 +42,24 @@ class NameKey(models.Model):
     key = models.CharField(max_length=100)
     held = models.BooleanField()
     state = models.CharField(max_length=2)
+    # How many keys the entry has in all: of two entries sharing as many keys with a query, the
+    # one with fewer keys of its own is the closer match (no extra given name or surname), so
+    # candidates are ranked well before any name is read.
+    entry_keys = models.PositiveSmallIntegerField(default=1)
 
     class Meta:
+        # Covering (entry_id included) so that ranking entries by the keys they share with a
+        # query reads only the index on PostgreSQL, never the scattered table rows.
         indexes = [
-            models.Index(fields=["key", "state"], name="namekey_all"),
-            models.Index(fields=["key", "state"], condition=Q(held=True), name="namekey_held"),
+            models.Index(
+                fields=["key", "state"], include=["entry", "entry_keys"], name="namekey_all_cover"
+            ),
+            models.Index(
+                fields=["key", "state"],
+                include=["entry", "entry_keys"],
+                condition=Q(held=True),
+                name="namekey_held_cover",
+            ),
             models.Index(fields=["entry"], name="namekey_entry"),
         ]
 

@@ -4,15 +4,16 @@ only what the law allows anyone to see."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Max
+from django.db import connection
 
+from custodia.core import sql
 from custodia.core.accesslog import log_access
-from custodia.core.models import Channel, State
-from custodia.registry.models import CustodyEvent, Detention
+from custodia.core.models import Channel, Institution, State
+from custodia.registry.models import CustodyEvent, DetainedPerson, Detention
 
 from . import names
 from .errors import InvalidFields
@@ -176,33 +177,42 @@ def _bound(day: date | None, *, start: bool) -> datetime | None:
 
 def public_rows(pks: list[int]) -> list[dict[str, str]]:
     """The allowed fields, in the order of ``pks`` (best match first). ``_folio`` is for the
-    access log and is removed before anything is returned."""
+    access log and is removed before anything is returned. One hand-written query that reads
+    only these columns: it runs on every public search, where composing it with the ORM cost
+    more than running it."""
     if not pks:
         return []
-    detentions = Detention.objects.filter(pk__in=pks).select_related("person", "institution")
-    by_pk = {d.pk: d for d in detentions}
-    updated = dict(
-        CustodyEvent.objects.filter(detention_id__in=pks)
-        .values("detention_id")
-        .annotate(last=Max("recorded_at"))
-        .values_list("detention_id", "last")
-    )
+    where, params = sql.member_of("d.id", pks)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT d.id, d.folio, p.given_names, p.first_surname, p.second_surname, "  # noqa: S608
+            "d.detained_at, d.place_timezone, i.name, d.current_authority, d.current_location, "
+            "d.registered_at, "
+            f"(SELECT MAX(e.recorded_at) FROM {sql.table(CustodyEvent)} e "
+            "WHERE e.detention_id = d.id) "
+            f"FROM {sql.table(Detention)} d "
+            f"JOIN {sql.table(Institution)} i ON i.id = d.institution_id "
+            f"LEFT JOIN {sql.table(DetainedPerson)} p ON p.detention_id = d.id "
+            f"WHERE {where}",
+            params,
+        )
+        by_pk = {row[0]: row for row in cursor.fetchall()}
     rows = []
     for pk in pks:
-        d = by_pk[pk]
-        local = d.detained_at.astimezone(ZoneInfo(d.place_timezone))
+        (_, folio, given, first, second, detained_at, timezone, institution, authority, location,
+         registered_at, last) = by_pk[pk]  # fmt: skip
+        detained = sql.aware(detained_at)
+        updated = sql.aware(last) or sql.aware(registered_at)
+        assert detained and updated  # NOT NULL columns
         rows.append(
             {
-                "name": d.person.full_name,
-                "detained_on": local.date().isoformat(),
-                "detaining_authority": d.institution.name,
-                "current_authority": d.current_authority,
-                "current_location": d.current_location or "",
-                "updated_at": (updated.get(pk) or d.registered_at)
-                .astimezone(ZoneInfo("UTC"))
-                .isoformat()
-                .replace("+00:00", "Z"),
-                "_folio": d.folio,
+                "name": " ".join(p for p in (given, first, second) if p),
+                "detained_on": detained.astimezone(ZoneInfo(timezone)).date().isoformat(),
+                "detaining_authority": institution,
+                "current_authority": authority,
+                "current_location": location or "",
+                "updated_at": updated.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                "_folio": folio,
             }
         )
     return rows

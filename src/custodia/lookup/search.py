@@ -13,13 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet
 from rapidfuzz.distance import OSA
+
+from custodia.core import sql
 
 from . import names
 from .models import NameEntry, NameKey, NameVariant
 
-CANDIDATE_LIMIT = 500  # entries scored per query, those sharing the most keys with it
+CANDIDATE_LIMIT = 150  # entries scored per query, those sharing the most keys with it
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,11 @@ def expand(typed: Iterable[str]) -> dict[str, set[str]]:
     every = set().union(*wanted.values()) if wanted else set()
     pairs: list[tuple[str, str]] = []
     if every:
-        pairs = list(NameVariant.objects.filter(variant__in=every).values_list("variant", "key"))
+        where, params = sql.member_of("variant", sorted(every))
+        with connection.cursor() as cursor:
+            statement = f"SELECT variant, key FROM {sql.table(NameVariant)} WHERE {where}"  # noqa: S608
+            cursor.execute(statement, params)
+            pairs = cursor.fetchall()
     found: dict[str, set[str]] = {}
     for word, variants in wanted.items():
         key = names.phonetic(word)
@@ -94,23 +101,26 @@ def find(
     if narrowing.detained_to:
         rows = rows.filter(entry__detained_at__lt=narrowing.detained_to)
     # People who share more (given word, surname word) pairs with the query come first: the
-    # person typed in full matches every pair, a namesake who shares one name only one.
-    ranked = list(
-        rows.values("entry_id")
-        .annotate(hits=Count("id"))
-        .order_by("-hits", "entry_id")
-        .values_list("entry_id", "hits")[: CANDIDATE_LIMIT + 1]
+    # person typed in full matches every pair, a namesake who shares one name only one. Then
+    # those with fewer keys the query did not ask for (no extra given name or surname), then
+    # the most recent, as in the final ranking. The best ``CANDIDATE_LIMIT`` (and one more, to
+    # tell whether the limit cut a tier) come back with their names in one query.
+    hits = Count("*")
+    ranked = (
+        rows.values("entry_id", "entry_keys")
+        .annotate(hits=hits, extra=F("entry_keys") - hits)
+        .order_by("-hits", "extra", "-entry_id")[: CANDIDATE_LIMIT + 1]
     )
+    found = _with_names(ranked)
     # Truncated only when even the best-matching tier does not fit: then the query is too vague.
-    truncated = len(ranked) > CANDIDATE_LIMIT and ranked[CANDIDATE_LIMIT][1] == ranked[0][1]
-    ids = [entry_id for entry_id, _ in ranked[:CANDIDATE_LIMIT]]
-    found = list(NameEntry.objects.filter(pk__in=ids).values_list("pk", "given", "first", "second"))
+    truncated = len(found) > CANDIDATE_LIMIT and found[CANDIDATE_LIMIT][1] == found[0][1]
+    found = found[:CANDIDATE_LIMIT]
     # Each distinct set of given names, and of surnames, is scored once per query: candidates
     # share them (every candidate shares a key pair with the query).
     given_scores: dict[str, float] = {}
     surname_scores: dict[tuple[str, str], float] = {}
     scored: list[tuple[float, int]] = []
-    for pk, given, first, second in found:
+    for pk, _, given, first, second in found:
         g = given_scores.get(given)
         if g is None:
             g = given_scores[given] = names.given_score(query.given, tuple(given.split()))
@@ -127,3 +137,16 @@ def find(
     # detained hours ago).
     matches = sorted(names.keep(scored), key=lambda m: (-m[0], -m[1]))
     return Found(matches, truncated)
+
+
+def _with_names(ranked: QuerySet[Any]) -> list[tuple[int, tuple[int, int], str, str, str]]:
+    """(entry id, (hits, extra keys), given, first, second) of the ranked entries, in order."""
+    ranked_sql, params = ranked.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT r.entry_id, r.hits, r.extra, e.given, e.first, e.second "  # noqa: S608 - the ORM's own SQL and params
+            f"FROM ({ranked_sql}) r JOIN {sql.table(NameEntry)} e ON e.detention_id = r.entry_id "
+            "ORDER BY r.hits DESC, r.extra, r.entry_id DESC",
+            params,
+        )
+        return [(pk, (hits, extra), *text) for pk, hits, extra, *text in cursor.fetchall()]

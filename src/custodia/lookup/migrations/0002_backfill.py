@@ -1,17 +1,7 @@
-"""Index the detentions registered before the name index existed."""
+"""Indexed the detentions registered before the name index existed. 0004 rebuilds the index
+with a column this migration's models lack, so this step now does nothing."""
 
 from django.db import migrations
-
-from custodia.lookup.index import rebuild
-
-
-def backfill(apps, schema_editor):
-    rebuild(
-        apps.get_model("registry", "Detention"),
-        apps.get_model("lookup", "NameEntry"),
-        apps.get_model("lookup", "NameKey"),
-        apps.get_model("lookup", "NameVariant"),
-    )
 
 
 class Migration(migrations.Migration):
@@ -21,4 +11,4 @@ class Migration(migrations.Migration):
         ("registry", "0004_alter_custodyevent_kind"),
     ]
 
-    operations = [migrations.RunPython(backfill, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop)]
