@@ -23,6 +23,7 @@ from custodia.registry.api import router as registry_router
 from custodia.registry.queries import DetentionNotFound
 from custodia.registry.schemas import findings_from_errors
 from custodia.registry.services import EventRejected, RegistrationRejected, VersionConflict
+from custodia.reports.api import router as reports_router
 
 
 def _reject_constant(name: str) -> float:
@@ -59,6 +60,7 @@ api = NinjaAPI(
 api.add_router("/", registry_router)
 api.add_router("/", ledger_router)
 api.add_router("/", lookup_router)
+api.add_router("/", reports_router)
 
 
 def error_response(

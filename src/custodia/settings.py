@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "custodia.notify",
     "custodia.ledger",
     "custodia.lookup",
+    "custodia.reports",
 ]
 
 MIDDLEWARE = [

@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("custodia.notify.urls")),
     path("", include("custodia.ledger.urls")),
     path("", include("custodia.lookup.urls")),
+    path("", include("custodia.reports.urls")),
 ]

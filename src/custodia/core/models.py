@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import date
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -110,6 +112,11 @@ class Institution(models.Model):
     )
     active = models.BooleanField("activa", default=True)
     created_at = models.DateTimeField("alta", auto_now_add=True)
+    # The days the institution operated, for the monthly report's expected reporters (issue 6):
+    # it is expected to capture or file a zero report only on these days. Empty "since" means
+    # from the day it was registered here; empty "until" means it still operates.
+    operating_since = models.DateField("en operación desde", null=True, blank=True)
+    operating_until = models.DateField("en operación hasta", null=True, blank=True)
 
     class Meta:
         ordering = ["code"]
@@ -122,6 +129,21 @@ class Institution(models.Model):
     @property
     def is_police(self) -> bool:
         return self.kind in POLICE_KINDS
+
+    @property
+    def timezone(self) -> str:
+        """Where its days begin and end: its state's time zone (national bodies: Mexico City)."""
+        return self.state.timezone if self.state else "America/Mexico_City"
+
+    def first_operating_day(self) -> date:
+        if self.operating_since:
+            return self.operating_since
+        return self.created_at.astimezone(ZoneInfo(self.timezone)).date()
+
+    def operated_on(self, day: date) -> bool:
+        return self.first_operating_day() <= day and (
+            self.operating_until is None or day <= self.operating_until
+        )
 
 
 class Role(models.TextChoices):

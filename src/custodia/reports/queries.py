@@ -1,0 +1,125 @@
+"""Reads of the reports app."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import QuerySet
+
+from custodia.core import access
+from custodia.core.models import Institution, Role, User
+from custodia.lookup.errors import InvalidFields
+from custodia.registry.models import Detention
+
+from .models import ZeroReport
+from .services import local_day_bounds
+
+
+def parse_month(value: Any, field: str = "month") -> tuple[int, int]:
+    """ "2020-06" -> (2020, 6), or a Spanish error naming the field."""
+    text = str(value or "").strip()
+    try:
+        year, month = (int(part) for part in text.split("-"))
+        date(year, month, 1)
+    except ValueError:
+        raise InvalidFields(
+            [(field, "Mes: use el formato AAAA-MM, por ejemplo 2020-06.")]
+        ) from None
+    if len(text) != 7:
+        raise InvalidFields([(field, "Mes: use el formato AAAA-MM, por ejemplo 2020-06.")])
+    return year, month
+
+
+def month_days(year: int, month: int) -> list[date]:
+    return [date(year, month, d) for d in range(1, calendar.monthrange(year, month)[1] + 1)]
+
+
+def may_read_constancy(user: User, institution: Institution) -> bool:
+    """An institution's own people, the analysts of its state, national analysts, auditors."""
+    if not access.is_active_member(user):
+        return False
+    if user.role in {Role.NATIONAL_ANALYST, Role.AUDITOR}:
+        return True
+    if user.role == Role.STATE_ANALYST:
+        return user.institution is not None and user.institution.state_id == institution.state_id
+    return user.institution_id == institution.pk
+
+
+@dataclass
+class Constancy:
+    """An institution's days in a month (its local dates): on how many it captured, filed a
+    zero report, or said nothing. Only the days it operated are expected."""
+
+    institution: Institution
+    year: int
+    month: int
+    expected: list[date] = field(default_factory=list)
+    captured: dict[date, int] = field(default_factory=dict)  # day -> detentions
+    zero: dict[date, ZeroReport] = field(default_factory=dict)
+
+    @property
+    def silent(self) -> list[date]:
+        return [d for d in self.expected if d not in self.captured and d not in self.zero]
+
+    @property
+    def contradictions(self) -> list[date]:
+        """Days with a zero report on which detentions were later registered."""
+        return sorted(set(self.captured) & set(self.zero))
+
+    def day_status(self, day: date) -> str:
+        if day not in self.expected:
+            return "not_expected"
+        if day in self.captured:
+            return "contradiction" if day in self.zero else "captured"
+        return "zero" if day in self.zero else "silent"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "institution": self.institution.code,
+            "month": f"{self.year:04d}-{self.month:02d}",
+            "expected_days": len(self.expected),
+            "days_with_captures": sum(1 for d in self.expected if d in self.captured),
+            "days_with_zero_report": sum(
+                1 for d in self.expected if d in self.zero and d not in self.captured
+            ),
+            "silent_days": len(self.silent),
+            "contradictions": [d.isoformat() for d in self.contradictions],
+            "days": [
+                {
+                    "day": d.isoformat(),
+                    "status": self.day_status(d),
+                    "detentions": self.captured.get(d, 0),
+                }
+                for d in month_days(self.year, self.month)
+            ],
+        }
+
+
+def zone_of(institution: Institution) -> ZoneInfo:
+    return ZoneInfo(institution.timezone)
+
+
+def constancy(institution: Institution, year: int, month: int) -> Constancy:
+    days = month_days(year, month)
+    zone = zone_of(institution)
+    start, _ = local_day_bounds(days[0], institution.timezone)
+    _, end = local_day_bounds(days[-1], institution.timezone)
+    captured: dict[date, int] = {}
+    moments: QuerySet[Any] = Detention.objects.filter(
+        institution=institution, detained_at__gte=start, detained_at__lt=end
+    ).values_list("detained_at", flat=True)
+    for moment in moments:
+        day = moment.astimezone(zone).date()
+        captured[day] = captured.get(day, 0) + 1
+    zero = {
+        r.day: r
+        for r in ZeroReport.objects.filter(
+            institution=institution, day__gte=days[0], day__lte=days[-1]
+        )
+    }
+    expected = [d for d in days if institution.operated_on(d)]
+    return Constancy(institution, year, month, expected, captured, zero)
