@@ -28,7 +28,7 @@ class MunicipalityAdmin(admin.ModelAdmin):
 
 @admin.register(Institution)
 class InstitutionAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "kind", "state", "active")
+    list_display = ("code", "name", "kind", "state", "active", "operating_since", "operating_until")
     list_filter = ("kind", "state", "active")
     search_fields = ("code", "name")
     autocomplete_fields = ("municipality",)
