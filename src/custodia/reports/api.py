@@ -11,10 +11,10 @@ from ninja import Status as Reply
 from custodia.core.access import AccessDenied
 from custodia.core.accesslog import client_ip
 from custodia.core.api_auth import TokenAuth
-from custodia.core.models import Channel, Institution, User
+from custodia.core.models import Channel, Institution, Role, State, User
 from custodia.lookup.errors import InvalidFields
 
-from . import queries, services
+from . import monthly, queries, services
 
 router = Router(tags=["Informes"])
 auth = TokenAuth()
@@ -70,3 +70,49 @@ def constancy(request: HttpRequest, month: str = "", institution: str = "") -> A
     if target is None or not queries.may_read_constancy(user, target):
         raise AccessDenied("Su rol o su jurisdicción no le permiten ver esta institución.")
     return queries.constancy(target, year, number).as_dict()
+
+
+FORMATS = ("json",)  # html, pdf, xlsx and csv follow (docs/reports.md)
+
+
+def report_state(user: User, state: str) -> str | None:
+    """The state the user may read (None: the national report), or AccessDenied."""
+    if state and not State.objects.filter(code=state).exists():
+        raise InvalidFields([("state", "Entidad: use la clave INEGI de dos dígitos, p. ej. 29.")])
+    if user.role in {Role.NATIONAL_ANALYST, Role.AUDITOR} and user.is_active:
+        return state or None
+    own = user.institution.state_id if user.institution else None
+    if user.role == Role.STATE_ANALYST and user.is_active and own:
+        if state and state != own:
+            raise AccessDenied("Un analista estatal sólo consulta el informe de su entidad.")
+        return own
+    raise AccessDenied("Los informes mensuales son para analistas y auditores.")
+
+
+@router.get(
+    "/reports/monthly",
+    auth=auth,
+    summary="Informe mensual de detenciones de una entidad o nacional",
+    description=(
+        "month=AAAA-MM (meses en la hora local de cada detención); state=clave INEGI (un "
+        "analista estatal sólo la suya; sin state, el informe nacional). format=json. Secciones "
+        "construidas hasta ahora: volumen y oportunidad (docs/reports.md)."
+    ),
+)
+def monthly_report(
+    request: HttpRequest, month: str = "", state: str = "", format: str = "json"
+) -> Any:
+    user: User = request.auth  # type: ignore[attr-defined]
+    scope = report_state(user, state.strip())
+    year, number = queries.parse_month(month)
+    if format not in FORMATS:
+        raise InvalidFields(
+            [
+                (
+                    "format",
+                    f"Formato: por ahora sólo {', '.join(FORMATS)}; "
+                    "los demás están en construcción.",
+                )
+            ]
+        )
+    return monthly.monthly(year, number, scope)

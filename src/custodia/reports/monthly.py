@@ -1,0 +1,210 @@
+"""The monthly report's figures (docs/reports.md), computed from the month's detentions.
+
+Built so far: volume (section 1) and timeliness (section 2). A detention belongs to the local
+date where it happened (its ``place_timezone``), so the month is read with bounds wide enough for
+every Mexican time zone and then cut exactly, detention by detention.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from custodia.core.models import Institution, State
+from custodia.registry.alerts import clock_policy
+from custodia.registry.models import ArrestBasis, Detention, Sex, Status
+
+AGE_BANDS = (
+    ("0-11", 0, 11),
+    ("12-17", 12, 17),
+    ("18-29", 18, 29),
+    ("30-44", 30, 44),
+    ("45-59", 45, 59),
+    ("60+", 60, 200),
+)
+UNKNOWN_AGE = "sin dato"
+WEEKDAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+
+
+def age_band(age: int | None) -> str:
+    if age is None:
+        return UNKNOWN_AGE
+    return next(label for label, low, high in AGE_BANDS if low <= age <= high)
+
+
+def month_window(year: int, month: int) -> tuple[datetime, datetime]:
+    """UTC-aware bounds that contain every instant of the month in every Mexican time zone: it
+    starts first in the east (Quintana Roo, UTC-5) and ends last in the west (Baja California)."""
+    first = date(year, month, 1)
+    after = date(year + month // 12, month % 12 + 1, 1)
+    start = datetime.combine(first, time.min, tzinfo=ZoneInfo("America/Cancun"))
+    end = datetime.combine(after, time.min, tzinfo=ZoneInfo("America/Tijuana"))
+    return start, end
+
+
+def nearest_rank(sorted_values: Sequence[float], share: float) -> float | None:
+    """The nearest-rank percentile: the smallest value with at least ``share`` of the values at
+    or below it. None for no values."""
+    if not sorted_values:
+        return None
+    rank = max(1, -(-int(share * 1000) * len(sorted_values) // 1000))  # ceil without floats
+    return sorted_values[rank - 1]
+
+
+@dataclass(frozen=True)
+class Row:
+    """What the report reads of one detention."""
+
+    folio: str
+    state: str
+    institution: str
+    municipality: str | None
+    local: datetime  # detention time on the local clock where it happened
+    arrest_basis: str
+    sex: str
+    age: int | None
+    status: str
+    registration_minutes: float
+    handover_minutes: float | None
+
+
+def month_rows(year: int, month: int, state: str | None) -> list[Row]:
+    start, end = month_window(year, month)
+    detentions = Detention.objects.filter(detained_at__gte=start, detained_at__lt=end)
+    if state:
+        detentions = detentions.filter(state_id=state)
+    fields = detentions.order_by().values_list(
+        "folio",
+        "state_id",
+        "institution__code",
+        "municipality_id",
+        "detained_at",
+        "place_timezone",
+        "registered_at",
+        "arrest_basis",
+        "person__sex",
+        "person__age",
+        "status",
+        "custody_state",
+    )
+    rows = []
+    for (folio, st, inst, muni, detained, zone, registered, basis, sex, age, status,
+         projection) in fields.iterator(chunk_size=5000):  # fmt: skip
+        local = detained.astimezone(ZoneInfo(zone))
+        if (local.year, local.month) != (year, month):
+            continue
+        handed = (projection or {}).get("handed_over_at")
+        handover = None
+        if handed:
+            handover = (datetime.fromisoformat(handed) - detained).total_seconds() / 60
+        rows.append(
+            Row(
+                folio=folio,
+                state=st,
+                institution=inst,
+                municipality=muni,
+                local=local,
+                arrest_basis=basis,
+                sex=sex or Sex.UNKNOWN,
+                age=age,
+                status=status,
+                registration_minutes=(registered - detained).total_seconds() / 60,
+                handover_minutes=handover,
+            )
+        )
+    return rows
+
+
+def _labelled(counts: Counter[str], labels: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        {"key": key, "label": labels.get(key, key), "count": n}
+        for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+
+
+def volume(rows: Iterable[Row]) -> dict[str, Any]:
+    rows = list(rows)
+    institutions = dict(Institution.objects.values_list("code", "name"))
+    heat = [[0] * 24 for _ in WEEKDAYS]
+    for r in rows:
+        heat[r.local.weekday()][r.local.hour] += 1
+    return {
+        "total": len(rows),
+        "by_arrest_basis": _labelled(
+            Counter(r.arrest_basis for r in rows), dict(ArrestBasis.choices)
+        ),
+        "by_institution": _labelled(Counter(r.institution for r in rows), institutions),
+        "by_municipality": _labelled(Counter(r.municipality or "sin dato" for r in rows), {}),
+        "by_sex": _labelled(Counter(r.sex for r in rows), dict(Sex.choices)),
+        "by_age_band": [
+            {"key": label, "label": label, "count": n}
+            for label in [*(b[0] for b in AGE_BANDS), UNKNOWN_AGE]
+            if (n := sum(1 for r in rows if age_band(r.age) == label))
+        ],
+        "by_outcome": _labelled(Counter(r.status for r in rows), dict(Status.choices)),
+        "weekday_hour": {"weekdays": list(WEEKDAYS), "counts": heat},
+    }
+
+
+def _delays(values: list[float], thresholds: dict[str, float]) -> dict[str, Any]:
+    ordered = sorted(values)
+    n = len(ordered)
+    return {
+        "count": n,
+        "median_minutes": nearest_rank(ordered, 0.5),
+        "p90_minutes": nearest_rank(ordered, 0.9),
+        "within": {
+            name: (sum(1 for v in ordered if v <= limit) / n if n else None)
+            for name, limit in thresholds.items()
+        },
+    }
+
+
+def timeliness(rows: Iterable[Row]) -> dict[str, Any]:
+    rows = list(rows)
+    policy = clock_policy()
+    minutes = lambda d: d.total_seconds() / 60  # noqa: E731
+    registration = {
+        "warning": minutes(policy.registration_warning),
+        "critical": minutes(policy.registration_critical),
+    }
+    handover = {
+        "warning": minutes(policy.handover_warning),
+        "critical": minutes(policy.handover_critical),
+    }
+
+    def section(subset: list[Row]) -> dict[str, Any]:
+        handed = [r.handover_minutes for r in subset if r.handover_minutes is not None]
+        return {
+            "registration": _delays([r.registration_minutes for r in subset], registration),
+            "handover": _delays(handed, handover),
+            "not_handed_over": len(subset) - len(handed),
+        }
+
+    by_institution: dict[str, list[Row]] = {}
+    for r in rows:
+        by_institution.setdefault(r.institution, []).append(r)
+    return {
+        "thresholds_minutes": {"registration": registration, "handover": handover},
+        "all": section(rows),
+        "by_institution": {
+            code: section(subset) for code, subset in sorted(by_institution.items())
+        },
+    }
+
+
+def monthly(year: int, month: int, state: str | None) -> dict[str, Any]:
+    """The report as JSON-ready data: one state, or the nation when ``state`` is None."""
+    rows = month_rows(year, month, state)
+    return {
+        "month": f"{year:04d}-{month:02d}",
+        "state": state,
+        "state_name": State.objects.get(code=state).name if state else "Nacional",
+        "sections_built": ["volume", "timeliness"],
+        "volume": volume(rows),
+        "timeliness": timeliness(rows),
+    }

@@ -1,0 +1,215 @@
+"""The monthly report's figures (issue 6) against a plain recount of a seeded synthetic month."""
+
+from __future__ import annotations
+
+import random
+import statistics
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from conftest import capture
+from custodia.core.models import Role, User
+from custodia.registry.models import Detention
+from custodia.registry.services import detention_register, event_record
+from custodia.reports import monthly
+
+TLAX = ZoneInfo("America/Mexico_City")
+CHIH = ZoneInfo("America/Chihuahua")
+
+
+def register_at(officer: User, moment: datetime, delay_minutes: int, **overrides: Any) -> Any:
+    """A detention at ``moment``, registered ``delay_minutes`` later (the clock is moved)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(timezone, "now", lambda: moment + timedelta(minutes=delay_minutes))
+        return detention_register(
+            actor=officer, data=capture(detained_at=moment.isoformat(), **overrides), channel="api"
+        ).detention
+
+
+def hand_over(officer: User, detention: Detention, after_minutes: int) -> None:
+    moment = detention.detained_at + timedelta(minutes=after_minutes)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(timezone, "now", lambda: moment + timedelta(minutes=1))
+        event_record(
+            actor=officer,
+            folio=detention.folio,
+            data={
+                "kind": "handed_over",
+                "occurred_at": moment.isoformat(),
+                "authority": {
+                    "kind": "public_prosecutor",
+                    "name": "MP",
+                    "institution": "fgje-tlax",
+                },
+                "place": {"name": "Agencia", "state": "29"},
+                "legal_status": "retencion_ministerial",
+            },
+            channel="api",
+        )
+
+
+@pytest.fixture
+def june(make_user: Callable[..., User]) -> dict[str, Any]:
+    """About forty detentions in Tlaxcala, June 2026, with varied basis, sex, age, delays and
+    handovers; plus the month's edges in Chihuahua."""
+    rnd = random.Random(62026)
+    officers = [make_user(Role.CAPTURE, "ssc-tlax"), make_user(Role.CAPTURE, "pm-apizaco")]
+    for n in range(40):
+        moment = datetime(2026, 6, 1, tzinfo=TLAX) + timedelta(minutes=rnd.randrange(30 * 24 * 60))
+        officer = officers[n % 2]
+        sex = rnd.choice(["male", "male", "female", "unknown"])
+        age = rnd.choice([15, 19, 33, 47, 61])
+        basis = rnd.choice(["flagrante", "flagrante", "warrant", "administrative"])
+        person = capture()["person"] | {"sex": sex, "age": age, "birth_date": None, "curp": ""}
+        extra: dict[str, Any] = {}
+        if age < 18:  # to the specialised authority, who is not handed over to a prosecutor
+            basis = "flagrante"
+            extra["receiving_authority"] = {
+                "kind": "adolescent_justice",
+                "name": "Justicia para Adolescentes de Tlaxcala",
+                "institution": "ja-tlax",
+            }
+        elif basis == "administrative":  # an administrative arrest goes to a civic judge
+            extra["receiving_authority"] = {
+                "kind": "civic_judge",
+                "name": "Juzgado Cívico de Tlaxcala",
+                "institution": "jc-tlaxcala",
+            }
+        detention = register_at(
+            officer, moment, rnd.randrange(2, 400), person=person, arrest_basis=basis, **extra
+        )
+        if age >= 18 and basis != "administrative" and rnd.random() < 0.6:
+            hand_over(officer, detention, rnd.randrange(10, 900))
+    chihuahua = make_user(Role.CAPTURE, "sspe-chih")
+    place = capture()["place"] | {
+        "state": "08",
+        "municipality": None,
+        "latitude": None,
+        "longitude": None,
+    }
+    # 23:30 on 30 June local time is 1 July in UTC: June's. 00:30 on 1 July local time: July's.
+    inside = register_at(chihuahua, datetime(2026, 6, 30, 23, 30, tzinfo=CHIH), 10, place=place)
+    outside = register_at(chihuahua, datetime(2026, 7, 1, 0, 30, tzinfo=CHIH), 10, place=place)
+    return {"inside": inside, "outside": outside}
+
+
+def recount(state: str | None) -> list[Detention]:
+    """The month's detentions, found the slow obvious way: every detention, its local time."""
+    found = []
+    for d in Detention.objects.select_related("person", "institution"):
+        local = d.detained_at.astimezone(ZoneInfo(d.place_timezone))
+        if (local.year, local.month) == (2026, 6) and (state is None or d.state_id == state):
+            found.append(d)
+    return found
+
+
+def nearest_rank(values: list[float], share: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = 0
+    while (index + 1) / len(ordered) < share:  # smallest rank covering the share
+        index += 1
+    return ordered[index]
+
+
+@pytest.mark.parametrize("state", ["29", None])
+def test_volume_matches_a_plain_recount(june: dict[str, Any], state: str | None) -> None:
+    report = monthly.monthly(2026, 6, state)
+    expected = recount(state)
+    volume = report["volume"]
+    assert volume["total"] == len(expected) > 30
+    as_counts = lambda items: {i["key"]: i["count"] for i in items}  # noqa: E731
+    assert as_counts(volume["by_arrest_basis"]) == Counter(d.arrest_basis for d in expected)
+    assert as_counts(volume["by_sex"]) == Counter(d.person.sex for d in expected)
+    assert as_counts(volume["by_institution"]) == Counter(d.institution.code for d in expected)
+    assert as_counts(volume["by_outcome"]) == Counter(d.status for d in expected)
+    bands = Counter(
+        "sin dato" if d.person.age is None
+        else "12-17" if d.person.age < 18
+        else "18-29" if d.person.age < 30
+        else "30-44" if d.person.age < 45
+        else "45-59" if d.person.age < 60
+        else "60+"
+        for d in expected
+    )  # fmt: skip
+    assert as_counts(volume["by_age_band"]) == bands
+    heat = Counter()
+    for d in expected:
+        local = d.detained_at.astimezone(ZoneInfo(d.place_timezone))
+        heat[(local.weekday(), local.hour)] += 1
+    grid = volume["weekday_hour"]["counts"]
+    assert {(w, h): grid[w][h] for w in range(7) for h in range(24) if grid[w][h]} == heat
+
+
+def test_the_month_is_local_time(june: dict[str, Any]) -> None:
+    folios = {d.folio for d in recount("08")}
+    assert june["inside"].folio in folios and june["outside"].folio not in folios
+    assert monthly.monthly(2026, 6, "08")["volume"]["total"] == 1
+    assert monthly.monthly(2026, 7, "08")["volume"]["total"] == 1
+
+
+def test_timeliness_matches_a_plain_recount(june: dict[str, Any]) -> None:
+    report = monthly.monthly(2026, 6, "29")["timeliness"]
+    expected = recount("29")
+    registration = [(d.registered_at - d.detained_at).total_seconds() / 60 for d in expected]
+    figures = report["all"]["registration"]
+    assert figures["count"] == len(expected)
+    assert figures["median_minutes"] == statistics.median_low(registration)
+    assert figures["p90_minutes"] == nearest_rank(registration, 0.9)
+    within = sum(1 for v in registration if v <= 60) / len(registration)
+    assert figures["within"]["warning"] == pytest.approx(within)
+    handed = []
+    for d in expected:
+        event = d.events.filter(kind="handed_over").order_by("occurred_at").first()
+        if event:
+            handed.append((event.occurred_at - d.detained_at).total_seconds() / 60)
+    assert 0 < len(handed) < len(expected)
+    assert report["all"]["handover"]["count"] == len(handed)
+    assert report["all"]["handover"]["median_minutes"] == statistics.median_low(handed)
+    assert report["all"]["not_handed_over"] == len(expected) - len(handed)
+    for code, section in report["by_institution"].items():
+        mine = [
+            (d.registered_at - d.detained_at).total_seconds() / 60
+            for d in expected
+            if d.institution.code == code
+        ]
+        assert section["registration"]["median_minutes"] == statistics.median_low(mine)
+
+
+def test_an_empty_month_has_zeros_not_errors(db: Any) -> None:
+    report = monthly.monthly(2019, 2, "29")
+    assert report["volume"]["total"] == 0
+    assert report["timeliness"]["all"]["registration"]["median_minutes"] is None
+    assert report["timeliness"]["all"]["registration"]["within"]["warning"] is None
+
+
+def test_the_api_serves_the_report_within_jurisdiction(
+    june: dict[str, Any], make_user: Callable[..., User]
+) -> None:
+    from conftest import client_for
+
+    national = client_for(make_user(Role.NATIONAL_ANALYST, "st-cnssp"))
+    body = national.get("/api/v1/reports/monthly", {"month": "2026-06"}).json()
+    assert body["state"] is None and body["volume"]["total"] == len(recount(None))
+    state = client_for(make_user(Role.STATE_ANALYST, "ssc-tlax"))
+    own = state.get("/api/v1/reports/monthly", {"month": "2026-06"})
+    assert own.status_code == 200 and own.json()["state"] == "29"
+    assert (
+        state.get("/api/v1/reports/monthly", {"month": "2026-06", "state": "08"}).status_code == 403
+    )
+    officer = client_for(make_user(Role.CAPTURE, "ssc-tlax"))
+    assert officer.get("/api/v1/reports/monthly", {"month": "2026-06"}).status_code == 403
+    for params, field in (
+        ({"month": "junio"}, "month"),
+        ({"month": "2026-06", "state": "99"}, "state"),
+        ({"month": "2026-06", "format": "docx"}, "format"),
+    ):
+        bad = national.get("/api/v1/reports/monthly", params)
+        assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == field, bad.content
