@@ -68,6 +68,12 @@ def june(make_user: Callable[..., User]) -> dict[str, Any]:
         basis = rnd.choice(["flagrante", "flagrante", "warrant", "administrative"])
         person = capture()["person"] | {"sex": sex, "age": age, "birth_date": None, "curp": ""}
         extra: dict[str, Any] = {}
+        if rnd.random() < 0.3:
+            person["second_surname"] = ""
+        if rnd.random() < 0.4:
+            extra["contact"] = {}
+        if rnd.random() < 0.5:
+            extra["place"] = capture()["place"] | {"latitude": None, "longitude": None}
         if age < 18:  # to the specialised authority, who is not handed over to a prosecutor
             basis = "flagrante"
             extra["receiving_authority"] = {
@@ -213,3 +219,28 @@ def test_the_api_serves_the_report_within_jurisdiction(
     ):
         bad = national.get("/api/v1/reports/monthly", params)
         assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == field, bad.content
+
+
+def test_completeness_matches_a_plain_recount(june: dict[str, Any]) -> None:
+    report = monthly.monthly(2026, 6, "29")["completeness"]
+    expected = recount("29")
+    checks = {
+        "second_surname": lambda d: bool(d.person.second_surname),
+        "sex": lambda d: d.person.sex != "unknown",
+        "contact": lambda d: bool(d.contact_name or d.contact_phone),
+        "coordinates": lambda d: d.latitude is not None and d.longitude is not None,
+        "curp": lambda d: bool(d.person.curp),
+        "officers": lambda d: d.officers.exists(),
+    }
+    shares = {f["field"]: f["share"] for f in report["all"]}
+    for name, check in checks.items():
+        assert shares[name] == pytest.approx(sum(map(check, expected)) / len(expected)), name
+    assert 0 < shares["coordinates"] < 1 and 0 < shares["contact"] < 1 and shares["curp"] == 0
+    required = {f["field"] for f in report["all"] if f["required"]}
+    assert {"given_names", "age", "officers", "receiving_authority"} <= required
+    for code, fields in report["by_institution"].items():
+        mine = [d for d in expected if d.institution.code == code]
+        by_name = {f["field"]: f["share"] for f in fields}
+        assert by_name["contact"] == pytest.approx(
+            sum(1 for d in mine if d.contact_name or d.contact_phone) / len(mine)
+        )

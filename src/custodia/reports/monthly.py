@@ -1,8 +1,8 @@
 """The monthly report's figures (docs/reports.md), computed from the month's detentions.
 
-Built so far: volume (section 1) and timeliness (section 2). A detention belongs to the local
-date where it happened (its ``place_timezone``), so the month is read with bounds wide enough for
-every Mexican time zone and then cut exactly, detention by detention.
+Built so far: volume (section 1), timeliness (section 2) and completeness (section 3). A
+detention belongs to the local date where it happened (its ``place_timezone``), so the month is
+read with bounds wide enough for every Mexican time zone and then cut exactly, one by one.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Q
 
 from custodia.core.models import Institution, State
 from custodia.registry.alerts import clock_policy
@@ -70,6 +72,66 @@ class Row:
     status: str
     registration_minutes: float
     handover_minutes: float | None
+    present: frozenset[str] = frozenset()  # completeness: the FIELDS this record fills
+
+
+# Completeness (section 3): each field, whether the law or the form requires it, and when a
+# record counts as having it. Required fields are enforced at capture, so gaps there point at
+# other channels (bulk imports) or at "unknown" answers.
+FIELDS = (
+    ("given_names", "Nombre(s)", True),
+    ("first_surname", "Primer apellido", True),
+    ("sex", "Sexo (determinado)", True),
+    ("age", "Edad o fecha de nacimiento", True),
+    ("reason", "Motivo", True),
+    ("officers", "Elementos aprehensores", True),
+    ("receiving_authority", "Autoridad receptora", True),
+    ("second_surname", "Segundo apellido", False),
+    ("curp", "CURP", False),
+    ("birth_date", "Fecha de nacimiento", False),
+    ("nationality", "Nacionalidad", False),
+    ("physical_condition", "Estado físico y lesiones", False),
+    ("municipality", "Municipio", False),
+    ("address", "Domicilio del lugar", False),
+    ("coordinates", "Coordenadas", False),
+    ("contact", "Persona de contacto", False),
+    ("receiving_institution", "Autoridad receptora del catálogo", False),
+    ("officers_cuip", "CUIP de todos los elementos", False),
+)
+
+
+COLUMNS = (
+    "folio",
+    "state_id",
+    "institution__code",
+    "municipality_id",
+    "detained_at",
+    "place_timezone",
+    "registered_at",
+    "arrest_basis",
+    "person__sex",
+    "person__age",
+    "status",
+    "custody_state",
+    # completeness
+    "person__given_names",
+    "person__first_surname",
+    "person__second_surname",
+    "person__curp",
+    "person__birth_date",
+    "person__nationality",
+    "person__physical_condition",
+    "reason",
+    "receiving_name",
+    "receiving_institution_id",
+    "address",
+    "latitude",
+    "longitude",
+    "contact_name",
+    "contact_phone",
+    "officers_n",
+    "officers_without_cuip",
+)
 
 
 def month_rows(year: int, month: int, state: str | None) -> list[Row]:
@@ -77,46 +139,66 @@ def month_rows(year: int, month: int, state: str | None) -> list[Row]:
     detentions = Detention.objects.filter(detained_at__gte=start, detained_at__lt=end)
     if state:
         detentions = detentions.filter(state_id=state)
-    fields = detentions.order_by().values_list(
-        "folio",
-        "state_id",
-        "institution__code",
-        "municipality_id",
-        "detained_at",
-        "place_timezone",
-        "registered_at",
-        "arrest_basis",
-        "person__sex",
-        "person__age",
-        "status",
-        "custody_state",
+    found = (
+        detentions.order_by()
+        .annotate(
+            officers_n=Count("officers"),
+            officers_without_cuip=Count("officers", filter=Q(officers__cuip="")),
+        )
+        .values(*COLUMNS)
     )
     rows = []
-    for (folio, st, inst, muni, detained, zone, registered, basis, sex, age, status,
-         projection) in fields.iterator(chunk_size=5000):  # fmt: skip
-        local = detained.astimezone(ZoneInfo(zone))
+    for v in found.iterator(chunk_size=5000):
+        detained = v["detained_at"]
+        local = detained.astimezone(ZoneInfo(v["place_timezone"]))
         if (local.year, local.month) != (year, month):
             continue
-        handed = (projection or {}).get("handed_over_at")
+        handed = (v["custody_state"] or {}).get("handed_over_at")
         handover = None
         if handed:
             handover = (datetime.fromisoformat(handed) - detained).total_seconds() / 60
         rows.append(
             Row(
-                folio=folio,
-                state=st,
-                institution=inst,
-                municipality=muni,
+                folio=v["folio"],
+                state=v["state_id"],
+                institution=v["institution__code"],
+                municipality=v["municipality_id"],
                 local=local,
-                arrest_basis=basis,
-                sex=sex or Sex.UNKNOWN,
-                age=age,
-                status=status,
-                registration_minutes=(registered - detained).total_seconds() / 60,
+                arrest_basis=v["arrest_basis"],
+                sex=v["person__sex"] or Sex.UNKNOWN,
+                age=v["person__age"],
+                status=v["status"],
+                registration_minutes=(v["registered_at"] - detained).total_seconds() / 60,
                 handover_minutes=handover,
+                present=_present(v),
             )
         )
     return rows
+
+
+def _present(v: dict[str, Any]) -> frozenset[str]:
+    """Which of ``FIELDS`` a record fills."""
+    checks = {
+        "given_names": bool(v["person__given_names"]),
+        "first_surname": bool(v["person__first_surname"]),
+        "sex": v["person__sex"] not in (None, "", Sex.UNKNOWN),
+        "age": v["person__age"] is not None or v["person__birth_date"] is not None,
+        "reason": bool((v["reason"] or "").strip()),
+        "officers": v["officers_n"] > 0,
+        "receiving_authority": bool(v["receiving_name"]),
+        "second_surname": bool(v["person__second_surname"]),
+        "curp": bool(v["person__curp"]),
+        "birth_date": v["person__birth_date"] is not None,
+        "nationality": bool(v["person__nationality"]),
+        "physical_condition": bool((v["person__physical_condition"] or "").strip()),
+        "municipality": v["municipality_id"] is not None,
+        "address": bool(v["address"]),
+        "coordinates": v["latitude"] is not None and v["longitude"] is not None,
+        "contact": bool(v["contact_name"] or v["contact_phone"]),
+        "receiving_institution": v["receiving_institution_id"] is not None,
+        "officers_cuip": v["officers_n"] > 0 and v["officers_without_cuip"] == 0,
+    }
+    return frozenset(name for name, ok in checks.items() if ok)
 
 
 def _labelled(counts: Counter[str], labels: dict[str, str]) -> list[dict[str, Any]]:
@@ -197,6 +279,31 @@ def timeliness(rows: Iterable[Row]) -> dict[str, Any]:
     }
 
 
+def completeness(rows: Iterable[Row]) -> dict[str, Any]:
+    rows = list(rows)
+
+    def shares(subset: list[Row]) -> list[dict[str, Any]]:
+        return [
+            {
+                "field": name,
+                "label": label,
+                "required": required,
+                "share": (sum(1 for r in subset if name in r.present) / len(subset))
+                if subset
+                else None,
+            }
+            for name, label, required in FIELDS
+        ]
+
+    by_institution: dict[str, list[Row]] = {}
+    for r in rows:
+        by_institution.setdefault(r.institution, []).append(r)
+    return {
+        "all": shares(rows),
+        "by_institution": {code: shares(subset) for code, subset in sorted(by_institution.items())},
+    }
+
+
 def monthly(year: int, month: int, state: str | None) -> dict[str, Any]:
     """The report as JSON-ready data: one state, or the nation when ``state`` is None."""
     rows = month_rows(year, month, state)
@@ -204,7 +311,8 @@ def monthly(year: int, month: int, state: str | None) -> dict[str, Any]:
         "month": f"{year:04d}-{month:02d}",
         "state": state,
         "state_name": State.objects.get(code=state).name if state else "Nacional",
-        "sections_built": ["volume", "timeliness"],
+        "sections_built": ["volume", "timeliness", "completeness"],
         "volume": volume(rows),
         "timeliness": timeliness(rows),
+        "completeness": completeness(rows),
     }
