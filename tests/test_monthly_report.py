@@ -6,7 +6,7 @@ import random
 import statistics
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,10 +14,12 @@ import pytest
 from django.utils import timezone
 
 from conftest import capture
-from custodia.core.models import Role, User
+from custodia.core.models import POLICE_KINDS, Institution, Role, User
 from custodia.registry.models import Detention
 from custodia.registry.services import detention_register, event_record
 from custodia.reports import monthly
+from custodia.reports.models import ZeroReport
+from custodia.reports.services import file_zero_report
 
 TLAX = ZoneInfo("America/Mexico_City")
 CHIH = ZoneInfo("America/Chihuahua")
@@ -32,12 +34,16 @@ def register_at(officer: User, moment: datetime, delay_minutes: int, **overrides
         ).detention
 
 
-def hand_over(officer: User, detention: Detention, after_minutes: int) -> None:
+def hand_over(
+    actor: User, detention: Detention, after_minutes: int, recorded_after: int = 1
+) -> None:
+    """Handed to the prosecutor ``after_minutes`` after the detention; recorded by ``actor``
+    ``recorded_after`` minutes later still."""
     moment = detention.detained_at + timedelta(minutes=after_minutes)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(timezone, "now", lambda: moment + timedelta(minutes=1))
+        patch.setattr(timezone, "now", lambda: moment + timedelta(minutes=recorded_after))
         event_record(
-            actor=officer,
+            actor=actor,
             folio=detention.folio,
             data={
                 "kind": "handed_over",
@@ -60,6 +66,12 @@ def june(make_user: Callable[..., User]) -> dict[str, Any]:
     handovers; plus the month's edges in Chihuahua."""
     rnd = random.Random(62026)
     officers = [make_user(Role.CAPTURE, "ssc-tlax"), make_user(Role.CAPTURE, "pm-apizaco")]
+    prosecutor = make_user(Role.RECEIVING, "fgje-tlax")
+    operating = {"ssc-tlax": date(2026, 6, 10), "pm-apizaco": date(2025, 1, 1)}
+    for code, since in operating.items():
+        Institution.objects.filter(code=code).update(operating_since=since)
+    for user in officers:
+        user.institution.refresh_from_db()
     for n in range(40):
         moment = datetime(2026, 6, 1, tzinfo=TLAX) + timedelta(minutes=rnd.randrange(30 * 24 * 60))
         officer = officers[n % 2]
@@ -91,7 +103,18 @@ def june(make_user: Callable[..., User]) -> dict[str, Any]:
             officer, moment, rnd.randrange(2, 400), person=person, arrest_basis=basis, **extra
         )
         if age >= 18 and basis != "administrative" and rnd.random() < 0.6:
-            hand_over(officer, detention, rnd.randrange(10, 900))
+            if rnd.random() < 0.5:
+                hand_over(officer, detention, rnd.randrange(10, 900))
+            else:  # the prosecutor records the intake, sometimes hours late
+                hand_over(prosecutor, detention, rnd.randrange(10, 900), rnd.randrange(1, 300))
+    apizaco = officers[1]
+    captured_days = {
+        d.detained_at.astimezone(TLAX).date()
+        for d in Detention.objects.filter(institution__code="pm-apizaco")
+    }
+    for day in (date(2026, 6, n) for n in range(1, 31)):
+        if day not in captured_days and rnd.random() < 0.5:
+            file_zero_report(actor=apizaco, day=day, channel="api")
     chihuahua = make_user(Role.CAPTURE, "sspe-chih")
     place = capture()["place"] | {
         "state": "08",
@@ -244,3 +267,79 @@ def test_completeness_matches_a_plain_recount(june: dict[str, Any]) -> None:
         assert by_name["contact"] == pytest.approx(
             sum(1 for d in mine if d.contact_name or d.contact_phone) / len(mine)
         )
+
+
+def test_constancy_matches_a_plain_recount(june: dict[str, Any]) -> None:
+    section = monthly.monthly(2026, 6, "29")["constancy"]
+    expected = recount("29")
+    rows = {i["institution"]: i for i in section["institutions"]}
+    police = Institution.objects.filter(state_id="29", kind__in=POLICE_KINDS)
+    assert set(rows) == {i.code for i in police}
+    for institution in police:
+        days = [date(2026, 6, n) for n in range(1, 31)]
+        since = institution.operating_since
+        expected_days = [d for d in days if since and d >= since]
+        captured = {
+            d.detained_at.astimezone(ZoneInfo(d.place_timezone)).date()
+            for d in expected
+            if d.institution_id == institution.pk
+        }
+        zero = set(ZeroReport.objects.filter(institution=institution).values_list("day", flat=True))
+        row = rows[institution.code]
+        assert row["expected_days"] == len(expected_days)
+        assert row["days_with_captures"] == len([d for d in expected_days if d in captured])
+        assert row["days_with_zero_report"] == len(
+            [d for d in expected_days if d in zero and d not in captured]
+        )
+        assert row["silent_days"] == len(
+            [d for d in expected_days if d not in captured and d not in zero]
+        )
+    assert rows["ssc-tlax"]["expected_days"] == 21  # from 10 June: prorated
+    assert rows["pm-apizaco"]["days_with_zero_report"] > 0
+    totals = section["totals"]
+    assert totals["reporting_rate"] == pytest.approx(
+        (totals["days_with_captures"] + totals["days_with_zero_report"]) / totals["expected_days"]
+    )
+
+
+def test_registration_and_handover_breaches_match_a_recount(june: dict[str, Any]) -> None:
+    section = monthly.monthly(2026, 6, "29")["legal_clocks"]
+    clocks = {c["clock"]: c for c in section["clocks"]}
+    expected = recount("29")
+    late_registrations = sum(
+        1 for d in expected if d.registered_at - d.detained_at > timedelta(minutes=60)
+    )
+    assert clocks["registration_delay"]["breached"] == late_registrations > 0
+    assert clocks["registration_delay"]["open_at_month_end"] == 0
+    month_end = datetime(2026, 7, 1, tzinfo=TLAX)
+    breached = still_open = 0
+    for d in expected:
+        due = d.detained_at + timedelta(hours=4)
+        event = d.events.filter(kind="handed_over").order_by("occurred_at").first()
+        ended = event.occurred_at if event else None
+        if due >= month_end:
+            continue
+        if ended is None or ended > month_end:
+            breached += 1
+            still_open += 1
+        elif ended > due:
+            breached += 1
+    assert clocks["handover"]["breached"] == breached > 0
+    assert clocks["handover"]["open_at_month_end"] == still_open
+
+
+def test_late_receiving_updates_match_a_recount(june: dict[str, Any]) -> None:
+    section = monthly.monthly(2026, 6, "29")["corrections"]
+    from custodia.registry.models import CustodyEvent
+
+    updates = late = 0
+    for e in CustodyEvent.objects.filter(detention__state_id="29").select_related("institution"):
+        local = e.recorded_at.astimezone(ZoneInfo(e.local_zone))
+        if (local.year, local.month) != (2026, 6) or e.kind in ("registered", "corrected"):
+            continue
+        if e.institution.kind not in POLICE_KINDS:
+            updates += 1
+            late += (e.recorded_at - e.occurred_at) > timedelta(minutes=60)
+    assert section["receiving_updates"] == updates > 0
+    assert section["late_receiving_updates"] == late > 0
+    assert section["corrections"] == 0

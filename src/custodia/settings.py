@@ -167,6 +167,10 @@ CUSTODIA_PUBLIC_HELP_FILE = Path(
 )
 
 # Registry policy (DESIGN.md §3, §4). Thresholds are policy, not law: settings, not constants.
+# Monthly report (issue 6): an update by a receiving authority recorded more than this after
+# the fact it records counts as late.
+CUSTODIA_LATE_UPDATE_MINUTES = int(os.environ.get("CUSTODIA_LATE_UPDATE_MINUTES", "60"))
+
 CUSTODIA_REGISTRY_POLICY = {
     # LNRD published DOF 27-05-2019, in force the next day.
     "registry_start": os.environ.get("CUSTODIA_REGISTRY_START", "2019-05-28T00:00:00-05:00"),

@@ -14,11 +14,16 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Count, Q
 
-from custodia.core.models import Institution, State
+from custodia.core.models import POLICE_KINDS, Institution, State
+from custodia.registry import clocks, custody
 from custodia.registry.alerts import clock_policy
-from custodia.registry.models import ArrestBasis, Detention, Sex, Status
+from custodia.registry.models import ArrestBasis, CustodyEvent, Detention, Sex, Status
+
+from .models import ZeroReport
+from .queries import month_days
 
 AGE_BANDS = (
     ("0-11", 0, 11),
@@ -73,6 +78,8 @@ class Row:
     registration_minutes: float
     handover_minutes: float | None
     present: frozenset[str] = frozenset()  # completeness: the FIELDS this record fills
+    projection: dict[str, Any] | None = None  # custody_state, for the legal clocks
+    pk: int = 0
 
 
 # Completeness (section 3): each field, whether the law or the form requires it, and when a
@@ -101,6 +108,7 @@ FIELDS = (
 
 
 COLUMNS = (
+    "pk",
     "folio",
     "state_id",
     "institution__code",
@@ -171,6 +179,8 @@ def month_rows(year: int, month: int, state: str | None) -> list[Row]:
                 registration_minutes=(v["registered_at"] - detained).total_seconds() / 60,
                 handover_minutes=handover,
                 present=_present(v),
+                projection=v["custody_state"],
+                pk=v["pk"],
             )
         )
     return rows
@@ -304,6 +314,135 @@ def completeness(rows: Iterable[Row]) -> dict[str, Any]:
     }
 
 
+def month_end(year: int, month: int, zone: str) -> datetime:
+    """The first instant after the month in ``zone``."""
+    return datetime.combine(
+        date(year + month // 12, month % 12 + 1, 1), time.min, tzinfo=ZoneInfo(zone)
+    )
+
+
+def constancy_section(year: int, month: int, state: str | None, rows: list[Row]) -> dict[str, Any]:
+    """Section 4: per police institution, days with captures, with a zero report, and silent,
+    over the days it operated (expected reporters prorated day by day)."""
+    police = Institution.objects.filter(kind__in=POLICE_KINDS).select_related("state")
+    if state:
+        police = police.filter(state_id=state)
+    days = month_days(year, month)
+    captured: dict[str, set[date]] = {}
+    for r in rows:
+        captured.setdefault(r.institution, set()).add(r.local.date())
+    zero: dict[int, set[date]] = {}
+    for inst, day in ZeroReport.objects.filter(
+        institution__in=police, day__gte=days[0], day__lte=days[-1]
+    ).values_list("institution_id", "day"):
+        zero.setdefault(inst, set()).add(day)
+    out: list[dict[str, Any]] = []
+    for institution in police.order_by("code"):
+        expected = [d for d in days if institution.operated_on(d)]
+        mine, said = captured.get(institution.code, set()), zero.get(institution.pk, set())
+        with_captures = sum(1 for d in expected if d in mine)
+        zero_only = sum(1 for d in expected if d in said and d not in mine)
+        out.append(
+            {
+                "institution": institution.code,
+                "name": institution.name,
+                "expected_days": len(expected),
+                "days_with_captures": with_captures,
+                "days_with_zero_report": zero_only,
+                "silent_days": len(expected) - with_captures - zero_only,
+                "contradictions": sum(1 for d in expected if d in said and d in mine),
+            }
+        )
+    totals: dict[str, Any] = {
+        key: sum(i[key] for i in out)
+        for key in ("expected_days", "days_with_captures", "days_with_zero_report", "silent_days")
+    }
+    totals["reporting_rate"] = (
+        (totals["days_with_captures"] + totals["days_with_zero_report"]) / totals["expected_days"]
+        if totals["expected_days"]
+        else None
+    )
+    return {"institutions": out, "totals": totals}
+
+
+def clocks_section(year: int, month: int, rows: list[Row]) -> dict[str, Any]:
+    """Section 5: for the month's detentions, the clocks breached by the month's end, and those
+    still open then (breached and not ended). Each detention is judged at the end of the month
+    in its own time zone, from its recorded custody instants."""
+    policy = clock_policy()
+    breached: Counter[str] = Counter()
+    still_open: Counter[str] = Counter()
+    with_a_breach = 0
+    for r in rows:
+        if not r.projection:
+            continue
+        end = month_end(year, month, str(r.local.tzinfo))
+        mine = set()
+        for clock in clocks.clocks_for(custody.state_from_json(r.projection), end, policy):
+            if clock.due_at >= end or clock.clock == "death_in_custody":
+                continue
+            if clock.ended_at is None or clock.ended_at > end:
+                mine.add(clock.clock)
+                still_open[clock.clock] += 1
+            elif clock.ended_at > clock.due_at:
+                mine.add(clock.clock)
+        breached.update(mine)
+        with_a_breach += bool(mine)
+    died = sum(1 for r in rows if r.status == Status.DECEASED)
+    return {
+        "clocks": [
+            {
+                "clock": key,
+                "label": label,
+                "basis": basis,
+                "breached": breached[key],
+                "open_at_month_end": still_open[key],
+            }
+            for key, (label, basis) in clocks.CLOCKS.items()
+            if key != "death_in_custody"
+        ],
+        "deaths_in_custody": died,
+        "detentions_with_a_breach": with_a_breach,
+    }
+
+
+def corrections_section(year: int, month: int, state: str | None) -> dict[str, Any]:
+    """Section 6: corrections recorded in the month, and updates by receiving authorities
+    recorded late (more than ``CUSTODIA_LATE_UPDATE_MINUTES`` after the fact), per institution.
+    An event belongs to the month of its recording, on its local clock."""
+    start, end = month_window(year, month)
+    events = CustodyEvent.objects.filter(recorded_at__gte=start, recorded_at__lt=end)
+    if state:
+        events = events.filter(detention__state_id=state)
+    late_after = settings.CUSTODIA_LATE_UPDATE_MINUTES
+    corrections: Counter[str] = Counter()
+    updates: Counter[str] = Counter()
+    late: Counter[str] = Counter()
+    for kind, recorded, occurred, zone, code, inst_kind in events.values_list(
+        "kind", "recorded_at", "occurred_at", "local_zone", "institution__code",
+        "institution__kind",
+    ).iterator(chunk_size=5000):  # fmt: skip
+        local = recorded.astimezone(ZoneInfo(zone))
+        if (local.year, local.month) != (year, month):
+            continue
+        if kind == "corrected":
+            corrections[code] += 1
+        elif kind != "registered" and inst_kind not in POLICE_KINDS:
+            updates[code] += 1
+            if (recorded - occurred).total_seconds() / 60 > late_after:
+                late[code] += 1
+    return {
+        "late_after_minutes": late_after,
+        "corrections": sum(corrections.values()),
+        "corrections_by_institution": dict(sorted(corrections.items())),
+        "receiving_updates": sum(updates.values()),
+        "late_receiving_updates": sum(late.values()),
+        "receiving_by_institution": {
+            code: {"updates": updates[code], "late": late[code]} for code in sorted(updates)
+        },
+    }
+
+
 def monthly(year: int, month: int, state: str | None) -> dict[str, Any]:
     """The report as JSON-ready data: one state, or the nation when ``state`` is None."""
     rows = month_rows(year, month, state)
@@ -311,8 +450,18 @@ def monthly(year: int, month: int, state: str | None) -> dict[str, Any]:
         "month": f"{year:04d}-{month:02d}",
         "state": state,
         "state_name": State.objects.get(code=state).name if state else "Nacional",
-        "sections_built": ["volume", "timeliness", "completeness"],
+        "sections_built": [
+            "volume",
+            "timeliness",
+            "completeness",
+            "constancy",
+            "legal_clocks",
+            "corrections",
+        ],
         "volume": volume(rows),
         "timeliness": timeliness(rows),
         "completeness": completeness(rows),
+        "constancy": constancy_section(year, month, state, rows),
+        "legal_clocks": clocks_section(year, month, rows),
+        "corrections": corrections_section(year, month, state),
     }
