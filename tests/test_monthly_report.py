@@ -343,3 +343,40 @@ def test_late_receiving_updates_match_a_recount(june: dict[str, Any]) -> None:
     assert section["receiving_updates"] == updates > 0
     assert section["late_receiving_updates"] == late > 0
     assert section["corrections"] == 0
+
+
+def test_quality_index_follows_its_documented_formula(june: dict[str, Any]) -> None:
+    quality = monthly.monthly(2026, 6, "29")["quality"]
+    expected = recount("29")
+    parts = quality["overall"]["components"]
+    within = sum(1 for d in expected if d.registered_at - d.detained_at <= timedelta(minutes=60))
+    assert parts["timeliness"] == pytest.approx(within / len(expected))
+    weights = monthly.QUALITY_WEIGHTS
+    assert sum(weights.values()) == pytest.approx(1.0)
+    index = 100 * sum(weights[k] * parts[k] for k in weights)
+    assert quality["overall"]["index"] == pytest.approx(index, abs=0.05)
+    assert 0 < quality["overall"]["index"] < 100
+    # Per institution too, and an institution with no detentions keeps its constancy.
+    assert set(quality["by_institution"]) >= {"ssc-tlax", "pm-apizaco"}
+    ranking = quality["state_ranking"]
+    ranked = [s for s in ranking if s["rank"] is not None]
+    assert [s["rank"] for s in ranked] == list(range(1, len(ranked) + 1))
+    assert [s["index"] for s in ranked] == sorted((s["index"] for s in ranked), reverse=True)
+    assert {"29", "08"} <= {s["state"] for s in ranked}
+    assert quality["rank"] == next(s["rank"] for s in ranking if s["state"] == "29")
+
+
+def test_trends_compare_with_the_previous_month_and_last_year(
+    june: dict[str, Any], make_user: Callable[..., User]
+) -> None:
+    officer = make_user(Role.CAPTURE, "ssc-tlax")
+    register_at(officer, datetime(2026, 5, 20, 10, 0, tzinfo=TLAX), 30)
+    trends = monthly.monthly(2026, 6, "29")["trends"]
+    assert trends["previous_month"] == "2026-05" and trends["same_month_last_year"] == "2025-06"
+    total = trends["figures"]["detentions"]
+    assert total["current"] == len(recount("29"))
+    assert total["previous_month"] == 1 and total["same_month_last_year"] == 0
+    assert total["change_from_previous_month"] == total["current"] - 1
+    median = trends["figures"]["registration_median_minutes"]
+    assert median["previous_month"] == 30 and median["same_month_last_year"] is None
+    assert median["change_from_last_year"] is None

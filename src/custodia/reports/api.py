@@ -96,8 +96,8 @@ def report_state(user: User, state: str) -> str | None:
     description=(
         "month=AAAA-MM (meses en la hora local de cada detención); state=clave INEGI (un "
         "analista estatal sólo la suya; sin state, el informe nacional). format=json. Secciones "
-        "construidas hasta ahora: volumen, oportunidad, completitud, constancia, plazos "
-        "legales y correcciones (docs/reports.md)."
+        "(docs/reports.md): volumen, oportunidad, completitud, constancia, plazos legales, "
+        "correcciones, índice de calidad con el lugar nacional, y tendencias."
     ),
 )
 def monthly_report(

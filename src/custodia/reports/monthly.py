@@ -365,28 +365,39 @@ def constancy_section(year: int, month: int, state: str | None, rows: list[Row])
     return {"institutions": out, "totals": totals}
 
 
-def clocks_section(year: int, month: int, rows: list[Row]) -> dict[str, Any]:
-    """Section 5: for the month's detentions, the clocks breached by the month's end, and those
-    still open then (breached and not ended). Each detention is judged at the end of the month
-    in its own time zone, from its recorded custody instants."""
+def breaches_by_row(year: int, month: int, rows: list[Row]) -> dict[int, tuple[set[str], set[str]]]:
+    """Per detention (pk): the clocks breached by the month's end, and those of them still open
+    then. Judged at the end of the month in the detention's own time zone."""
     policy = clock_policy()
-    breached: Counter[str] = Counter()
-    still_open: Counter[str] = Counter()
-    with_a_breach = 0
+    found: dict[int, tuple[set[str], set[str]]] = {}
     for r in rows:
         if not r.projection:
             continue
         end = month_end(year, month, str(r.local.tzinfo))
-        mine = set()
+        breached: set[str] = set()
+        still_open: set[str] = set()
         for clock in clocks.clocks_for(custody.state_from_json(r.projection), end, policy):
             if clock.due_at >= end or clock.clock == "death_in_custody":
                 continue
             if clock.ended_at is None or clock.ended_at > end:
-                mine.add(clock.clock)
-                still_open[clock.clock] += 1
+                breached.add(clock.clock)
+                still_open.add(clock.clock)
             elif clock.ended_at > clock.due_at:
-                mine.add(clock.clock)
+                breached.add(clock.clock)
+        found[r.pk] = (breached, still_open)
+    return found
+
+
+def clocks_section(year: int, month: int, rows: list[Row]) -> dict[str, Any]:
+    """Section 5: for the month's detentions, the clocks breached by the month's end, and those
+    still open then (breached and not ended). Each detention is judged at the end of the month
+    in its own time zone, from its recorded custody instants."""
+    breached: Counter[str] = Counter()
+    still_open: Counter[str] = Counter()
+    with_a_breach = 0
+    for mine, open_ in breaches_by_row(year, month, rows).values():
         breached.update(mine)
+        still_open.update(open_)
         with_a_breach += bool(mine)
     died = sum(1 for r in rows if r.status == Status.DECEASED)
     return {
@@ -443,25 +454,179 @@ def corrections_section(year: int, month: int, state: str | None) -> dict[str, A
     }
 
 
+# Quality index (section 7): weights of its components, each a share from 0 to 1.
+QUALITY_WEIGHTS = {
+    "timeliness": 0.30,  # registrations within the warning threshold
+    "completeness": 0.25,  # fields filled, required ones counting double
+    "constancy": 0.25,  # expected days with captures or a zero report
+    "legal": 0.20,  # detentions without any clock breached by the month's end
+}
+
+
+def record_completeness(r: Row) -> float:
+    required = [name for name, _, req in FIELDS if req]
+    optional = [name for name, _, req in FIELDS if not req]
+    got = 2 * sum(1 for n in required if n in r.present) + sum(
+        1 for n in optional if n in r.present
+    )
+    return got / (2 * len(required) + len(optional))
+
+
+def quality(
+    rows: list[Row],
+    breached: dict[int, tuple[set[str], set[str]]],
+    expected_days: int,
+    reported_days: int,
+) -> dict[str, Any]:
+    """The index, 0 to 100, and its components. A component without data (no detentions, or no
+    expected days) is left out and the others are reweighted; no component at all: None."""
+    warning = clock_policy().registration_warning.total_seconds() / 60
+    parts: dict[str, float | None] = {
+        "timeliness": (
+            sum(1 for r in rows if r.registration_minutes <= warning) / len(rows) if rows else None
+        ),
+        "completeness": sum(map(record_completeness, rows)) / len(rows) if rows else None,
+        "constancy": reported_days / expected_days if expected_days else None,
+        "legal": (
+            sum(1 for r in rows if not breached.get(r.pk, (set(), set()))[0]) / len(rows)
+            if rows
+            else None
+        ),
+    }
+    present = {k: v for k, v in parts.items() if v is not None}
+    weight = sum(QUALITY_WEIGHTS[k] for k in present)
+    index = (
+        round(100 * sum(QUALITY_WEIGHTS[k] * v for k, v in present.items()) / weight, 1)
+        if present
+        else None
+    )
+    return {"index": index, "components": parts}
+
+
+def quality_section(
+    rows: list[Row], breached: dict[int, tuple[set[str], set[str]]], constancy: dict[str, Any]
+) -> dict[str, Any]:
+    by_institution: dict[str, list[Row]] = {}
+    for r in rows:
+        by_institution.setdefault(r.institution, []).append(r)
+    days = {i["institution"]: i for i in constancy["institutions"]}
+    codes = sorted(set(by_institution) | set(days))
+    institutions = {}
+    for code in codes:
+        d = days.get(code, {})
+        reported = d.get("days_with_captures", 0) + d.get("days_with_zero_report", 0)
+        institutions[code] = quality(
+            by_institution.get(code, []), breached, d.get("expected_days", 0), reported
+        )
+    totals = constancy["totals"]
+    overall = quality(
+        rows,
+        breached,
+        totals["expected_days"],
+        totals["days_with_captures"] + totals["days_with_zero_report"],
+    )
+    return {"weights": QUALITY_WEIGHTS, "overall": overall, "by_institution": institutions}
+
+
+def state_ranking(year: int, month: int) -> list[dict[str, Any]]:
+    """Every state's quality index for the month, best first (ties by state code)."""
+    rows = month_rows(year, month, None)
+    breached = breaches_by_row(year, month, rows)
+    constancy = constancy_section(year, month, None, rows)
+    state_of = dict(Institution.objects.values_list("code", "state_id"))
+    names = dict(State.objects.values_list("code", "name"))
+    ranking = []
+    for code in sorted(names):
+        mine = [r for r in rows if r.state == code]
+        institutions = [
+            i for i in constancy["institutions"] if state_of.get(i["institution"]) == code
+        ]
+        expected = sum(i["expected_days"] for i in institutions)
+        reported = sum(i["days_with_captures"] + i["days_with_zero_report"] for i in institutions)
+        q = quality(mine, breached, expected, reported)
+        ranking.append({"state": code, "name": names[code], "index": q["index"]})
+    ranking.sort(key=lambda s: (s["index"] is None, -(s["index"] or 0), s["state"]))
+    for position, item in enumerate(ranking, start=1):
+        item["rank"] = position if item["index"] is not None else None
+    return ranking
+
+
+def headline(year: int, month: int, state: str | None) -> dict[str, Any]:
+    """The figures the trends compare (section 8)."""
+    rows = month_rows(year, month, state)
+    breached = breaches_by_row(year, month, rows)
+    constancy = constancy_section(year, month, state, rows)
+    return _figures(rows, breached, constancy, quality_section(rows, breached, constancy))
+
+
+def _figures(
+    rows: list[Row],
+    breached: dict[int, tuple[set[str], set[str]]],
+    constancy: dict[str, Any],
+    quality_part: dict[str, Any],
+) -> dict[str, Any]:
+    registration = timeliness(rows)["all"]["registration"]
+    return {
+        "detentions": len(rows),
+        "registration_median_minutes": registration["median_minutes"],
+        "registered_within_warning": registration["within"]["warning"],
+        "reporting_rate": constancy["totals"]["reporting_rate"],
+        "detentions_with_a_breach": sum(1 for b, _ in breached.values() if b),
+        "quality_index": quality_part["overall"]["index"],
+    }
+
+
+def previous_month(year: int, month: int) -> tuple[int, int]:
+    return (year, month - 1) if month > 1 else (year - 1, 12)
+
+
+def trends(year: int, month: int, state: str | None, current: dict[str, Any]) -> dict[str, Any]:
+    earlier = previous_month(year, month)
+    before = headline(*earlier, state)
+    last_year = headline(year - 1, month, state)
+
+    def change(now: Any, then: Any) -> float | None:
+        if now is None or then is None:
+            return None
+        return round(now - then, 6)
+
+    return {
+        "previous_month": f"{earlier[0]:04d}-{earlier[1]:02d}",
+        "same_month_last_year": f"{year - 1:04d}-{month:02d}",
+        "figures": {
+            key: {
+                "current": value,
+                "previous_month": before[key],
+                "same_month_last_year": last_year[key],
+                "change_from_previous_month": change(value, before[key]),
+                "change_from_last_year": change(value, last_year[key]),
+            }
+            for key, value in current.items()
+        },
+    }
+
+
 def monthly(year: int, month: int, state: str | None) -> dict[str, Any]:
     """The report as JSON-ready data: one state, or the nation when ``state`` is None."""
     rows = month_rows(year, month, state)
+    breached = breaches_by_row(year, month, rows)
+    constancy = constancy_section(year, month, state, rows)
+    quality_part = quality_section(rows, breached, constancy)
+    ranking = state_ranking(year, month)
+    current = _figures(rows, breached, constancy, quality_part)
+    quality_part["state_ranking"] = ranking
+    if state:
+        quality_part["rank"] = next((s["rank"] for s in ranking if s["state"] == state), None)
     return {
         "month": f"{year:04d}-{month:02d}",
         "state": state,
         "state_name": State.objects.get(code=state).name if state else "Nacional",
-        "sections_built": [
-            "volume",
-            "timeliness",
-            "completeness",
-            "constancy",
-            "legal_clocks",
-            "corrections",
-        ],
         "volume": volume(rows),
         "timeliness": timeliness(rows),
         "completeness": completeness(rows),
-        "constancy": constancy_section(year, month, state, rows),
+        "constancy": constancy,
         "legal_clocks": clocks_section(year, month, rows),
         "corrections": corrections_section(year, month, state),
+        "quality": quality_part,
+        "trends": trends(year, month, state, current),
     }
