@@ -380,3 +380,50 @@ def test_trends_compare_with_the_previous_month_and_last_year(
     median = trends["figures"]["registration_median_minutes"]
     assert median["previous_month"] == 30 and median["same_month_last_year"] is None
     assert median["change_from_last_year"] is None
+
+
+def test_csv_carries_the_same_figures(june: dict[str, Any], make_user: Callable[..., User]) -> None:
+    import csv
+    import io
+
+    from conftest import client_for
+
+    national = client_for(make_user(Role.NATIONAL_ANALYST, "st-cnssp"))
+    params = {"month": "2026-06", "state": "29", "format": "csv"}
+    response = national.get("/api/v1/reports/monthly", params)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "informe-2026-06-29.csv" in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8"))))
+    assert rows[0] == ["seccion", "tabla", "clave", "etiqueta", "medida", "valor"]
+    report = monthly.monthly(2026, 6, "29")
+    total = next(r for r in rows if r[:2] == ["volume", ""] and r[4] == "total")
+    assert int(total[5]) == report["volume"]["total"]
+    basis = {r[2]: int(r[5]) for r in rows if r[1] == "by_arrest_basis"}
+    assert basis == {i["key"]: i["count"] for i in report["volume"]["by_arrest_basis"]}
+    index = next(r for r in rows if r[0] == "quality" and r[1] == "overall" and r[4] == "index")
+    assert float(index[5]) == report["quality"]["overall"]["index"]
+
+
+def test_the_command_writes_the_report_and_refuses_bad_arguments(
+    june: dict[str, Any], tmp_path: Any
+) -> None:
+    import json
+
+    from django.core.management import CommandError, call_command
+
+    target = tmp_path / "junio.json"
+    call_command("report", "monthly", "--month", "2026-06", "--state", "29", "-o", str(target))
+    written = json.loads(target.read_text(encoding="utf-8"))
+    assert written["volume"]["total"] == len(recount("29"))
+    national = tmp_path / "n.csv"
+    call_command("report", "monthly", "--month", "2026-06", "--format", "csv", "-o", str(national))
+    assert national.read_text(encoding="utf-8").startswith("seccion,tabla")
+    for argv, message in (
+        (["--month", "junio"], "--month"),
+        (["--month", "2026-06", "--state", "77"], "--state"),
+        (["--month", "2026-06", "--format", "docx"], "--format"),
+        (["--month", "2026-06", "-o", str(tmp_path / "no" / "existe.json")], "-o"),
+    ):
+        with pytest.raises(CommandError, match=message):
+            call_command("report", "monthly", *argv)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from ninja import Status as Reply
 
@@ -14,7 +14,7 @@ from custodia.core.api_auth import TokenAuth
 from custodia.core.models import Channel, Institution, Role, State, User
 from custodia.lookup.errors import InvalidFields
 
-from . import monthly, queries, services
+from . import formats, monthly, queries, services
 
 router = Router(tags=["Informes"])
 auth = TokenAuth()
@@ -72,9 +72,6 @@ def constancy(request: HttpRequest, month: str = "", institution: str = "") -> A
     return queries.constancy(target, year, number).as_dict()
 
 
-FORMATS = ("json",)  # html, pdf, xlsx and csv follow (docs/reports.md)
-
-
 def report_state(user: User, state: str) -> str | None:
     """The state the user may read (None: the national report), or AccessDenied."""
     if state and not State.objects.filter(code=state).exists():
@@ -95,9 +92,9 @@ def report_state(user: User, state: str) -> str | None:
     summary="Informe mensual de detenciones de una entidad o nacional",
     description=(
         "month=AAAA-MM (meses en la hora local de cada detención); state=clave INEGI (un "
-        "analista estatal sólo la suya; sin state, el informe nacional). format=json. Secciones "
-        "(docs/reports.md): volumen, oportunidad, completitud, constancia, plazos legales, "
-        "correcciones, índice de calidad con el lugar nacional, y tendencias."
+        "analista estatal sólo la suya; sin state, el informe nacional). format=json o csv. "
+        "Secciones (docs/reports.md): volumen, oportunidad, completitud, constancia, plazos "
+        "legales, correcciones, índice de calidad con el lugar nacional, y tendencias."
     ),
 )
 def monthly_report(
@@ -106,14 +103,22 @@ def monthly_report(
     user: User = request.auth  # type: ignore[attr-defined]
     scope = report_state(user, state.strip())
     year, number = queries.parse_month(month)
-    if format not in FORMATS:
+    if format not in formats.FORMATS:
         raise InvalidFields(
             [
                 (
                     "format",
-                    f"Formato: por ahora sólo {', '.join(FORMATS)}; "
-                    "los demás están en construcción.",
+                    f"Formato: por ahora {' o '.join(formats.FORMATS)}; "
+                    "html, pdf y xlsx están en construcción.",
                 )
             ]
         )
-    return monthly.monthly(year, number, scope)
+    report = monthly.monthly(year, number, scope)
+    if format == "json":
+        return report
+    name = f"informe-{year:04d}-{number:02d}-{scope or 'nacional'}.{format}"
+    response = HttpResponse(
+        formats.render(report, format), content_type=formats.CONTENT_TYPES[format]
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

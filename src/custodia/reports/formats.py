@@ -1,0 +1,69 @@
+"""The monthly report in the formats that need no extra library: JSON and CSV (docs/reports.md).
+HTML with SVG charts, PDF and XLSX follow."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+FORMATS = ("json", "csv")
+CONTENT_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8"}
+CSV_HEADER = ("seccion", "tabla", "clave", "etiqueta", "medida", "valor")
+
+
+def as_json(report: dict[str, Any]) -> str:
+    return json.dumps(report, ensure_ascii=False, indent=2)
+
+
+def _cells(
+    section: str, table: str, value: Any, key: str = "", label: str = ""
+) -> Iterator[tuple[Any, ...]]:
+    """Flatten nested dicts and lists into (section, table, key, label, measure, value) rows."""
+    if isinstance(value, dict):
+        if "count" in value and "key" in value:  # a labelled count: {"key", "label", "count"}
+            yield section, table, value["key"], value.get("label", ""), "count", value["count"]
+            return
+        for name, inner in value.items():
+            if isinstance(inner, (dict, list)):
+                yield from _cells(section, f"{table}.{name}" if table else name, inner, key, label)
+            else:
+                yield section, table, key, label, name, inner
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            if isinstance(item, dict):
+                item_key = str(item.get("key") or item.get("institution") or item.get("state")
+                               or item.get("field") or item.get("clock") or position)  # fmt: skip
+                item_label = str(item.get("label") or item.get("name") or "")
+                yield from _cells(section, table, item, item_key, item_label)
+            elif isinstance(item, list):  # the weekday x hour grid
+                for hour, count in enumerate(item):
+                    yield section, table, str(position), "", f"hora {hour:02d}", count
+            else:
+                yield section, table, key, label, str(position), item
+    else:
+        yield section, table, key, label, "valor", value
+
+
+def as_csv(report: dict[str, Any]) -> str:
+    """One row per figure: section, table, key, label, measure, value (UTF-8, comma-separated).
+    Empty values (no data) are empty cells, never zeros."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    writer.writerow(("informe", "", "mes", "", "valor", report["month"]))
+    writer.writerow(
+        ("informe", "", "entidad", report["state_name"], "valor", report["state"] or "")
+    )
+    for section, value in report.items():
+        if section in ("month", "state", "state_name"):
+            continue
+        for row in _cells(section, "", value):
+            writer.writerow(["" if cell is None else cell for cell in row])
+    return out.getvalue()
+
+
+def render(report: dict[str, Any], fmt: str) -> str:
+    return as_csv(report) if fmt == "csv" else as_json(report)

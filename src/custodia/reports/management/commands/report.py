@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Informes mensuales de detenciones (docs/reports.md)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        actions = parser.add_subparsers(dest="action", required=True, metavar="ACCIÓN")
+        monthly = actions.add_parser("monthly", help="Informe mensual de una entidad o nacional")
+        monthly.add_argument("--month", required=True, help="AAAA-MM, en la hora local")
+        monthly.add_argument("--state", default="", help="clave INEGI; sin ella, nacional")
+        monthly.add_argument(
+            "--format", default="json", help="json o csv (html, pdf, xlsx: pronto)"
+        )
+        monthly.add_argument("-o", "--output", default="-", help="archivo (por omisión, la salida)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from tqdm import tqdm
+
+        from custodia.core.models import State
+        from custodia.lookup.errors import InvalidFields
+        from custodia.reports import formats, monthly, queries
+
+        fmt = options["format"]
+        if fmt not in formats.FORMATS:
+            raise CommandError(
+                f"--format: use {' o '.join(formats.FORMATS)} "
+                "(html, pdf y xlsx están en construcción)."
+            )
+        try:
+            year, month = queries.parse_month(options["month"], "--month")
+        except InvalidFields as invalid:
+            raise CommandError(invalid.errors[0][1].replace("Mes:", "--month:")) from None
+        state = options["state"].strip() or None
+        if state and not State.objects.filter(code=state).exists():
+            raise CommandError(
+                "--state: use la clave INEGI de dos dígitos de una entidad, p. ej. 29."
+            )
+        with tqdm(total=2, desc="Informe", unit="paso", disable=None, file=sys.stderr) as bar:
+            report = monthly.monthly(year, month, state)
+            bar.update()
+            text = formats.render(report, fmt)
+            bar.update()
+        if options["output"] == "-":
+            self.stdout.write(text, ending="")
+            return
+        path = Path(options["output"])
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise CommandError(f"-o: no se pudo escribir {path}: {error.strerror}.") from None
+        self.stderr.write(f"Informe escrito en {path}.")
