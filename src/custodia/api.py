@@ -12,12 +12,12 @@ from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 
 from custodia.core.access import AccessDenied
+from custodia.core.errors import InvalidFields
 from custodia.core.idempotency import IdempotencyConflict, InvalidIdempotencyKey
 from custodia.ledger.api import LedgerError
 from custodia.ledger.api import router as ledger_router
 from custodia.lookup.api import RateLimited
 from custodia.lookup.api import router as lookup_router
-from custodia.lookup.errors import InvalidFields
 from custodia.registry.api import BadParameter
 from custodia.registry.api import router as registry_router
 from custodia.registry.queries import DetentionNotFound

@@ -21,10 +21,10 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from custodia.core.errors import InvalidFields
 from custodia.registry import custody
 
 from . import names
-from .errors import InvalidFields
 from .models import NameAlert, NameAlertKey, NameEntry
 
 CONFIRM_SALT = "custodia.lookup.alert.confirm"

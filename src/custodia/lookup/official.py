@@ -12,13 +12,13 @@ from django.db.models import QuerySet
 
 from custodia.core import access
 from custodia.core.accesslog import log_access
+from custodia.core.errors import InvalidFields
 from custodia.core.models import Channel, User
 from custodia.registry.folio import InvalidFolio, normalize
 from custodia.registry.models import Detention
 from custodia.registry.queries import visible_detentions
 
 from . import names
-from .errors import InvalidFields
 from .models import NameEntry, NameKey
 from .search import Narrowing, find
 

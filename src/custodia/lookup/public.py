@@ -12,11 +12,11 @@ from django.db import connection
 
 from custodia.core import sql
 from custodia.core.accesslog import log_access
+from custodia.core.errors import InvalidFields
 from custodia.core.models import Channel, Institution, State
 from custodia.registry.models import CustodyEvent, DetainedPerson, Detention
 
 from . import names
-from .errors import InvalidFields
 from .search import Narrowing, find
 
 QUERY_FIELDS = (

@@ -14,11 +14,11 @@ from django.views.decorators.http import require_POST
 
 from custodia.core import access
 from custodia.core.accesslog import client_ip
+from custodia.core.errors import InvalidFields
 from custodia.core.models import Channel, State, User
 from custodia.core.ratelimit import retry_after
 
 from . import alerts, official, public
-from .errors import InvalidFields
 
 DEFAULT_HELP = """\
 Si es una emergencia, llame al 911.

@@ -11,8 +11,8 @@ from ninja import Status as Reply
 from custodia.core.access import AccessDenied
 from custodia.core.accesslog import client_ip
 from custodia.core.api_auth import TokenAuth
+from custodia.core.errors import InvalidFields
 from custodia.core.models import Channel, Institution, Role, State, User
-from custodia.lookup.errors import InvalidFields
 
 from . import formats, monthly, queries, services
 

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 from django.db.models import QuerySet
 
 from custodia.core import access
+from custodia.core.errors import InvalidFields
 from custodia.core.models import Institution, Role, User
-from custodia.lookup.errors import InvalidFields
 from custodia.registry.models import Detention
 
 from .models import ZeroReport

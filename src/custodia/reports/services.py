@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from custodia.core import access
 from custodia.core.accesslog import log_access
+from custodia.core.errors import InvalidFields
 from custodia.core.models import Channel, Role, User
-from custodia.lookup.errors import InvalidFields
 from custodia.registry.models import Detention
 
 from .models import ZeroReport

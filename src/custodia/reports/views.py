@@ -10,8 +10,8 @@ from django.views.decorators.http import require_http_methods
 
 from custodia.core import access
 from custodia.core.accesslog import client_ip
+from custodia.core.errors import InvalidFields
 from custodia.core.models import Channel, User
-from custodia.lookup.errors import InvalidFields
 
 from . import queries, services
 

@@ -23,8 +23,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from tqdm import tqdm
 
+        from custodia.core.errors import InvalidFields
         from custodia.core.models import State
-        from custodia.lookup.errors import InvalidFields
         from custodia.reports import formats, monthly, queries
 
         fmt = options["format"]
