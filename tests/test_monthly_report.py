@@ -427,3 +427,26 @@ def test_the_command_writes_the_report_and_refuses_bad_arguments(
     ):
         with pytest.raises(CommandError, match=message):
             call_command("report", "monthly", *argv)
+
+
+def test_the_page_shows_the_report_within_jurisdiction(
+    june: dict[str, Any], make_user: Callable[..., User]
+) -> None:
+    from django.test import Client
+
+    analyst = Client()
+    analyst.force_login(make_user(Role.STATE_ANALYST, "ssc-tlax"))
+    page = analyst.get("/reportes/", {"mes": "2026-06"})
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Tlaxcala, junio de 2026" in text
+    assert text.count('<svg xmlns="http://www.w3.org/2000/svg"') >= 7
+    assert "Sin información" in text and "Índice de calidad" in text
+    assert analyst.get("/reportes/", {"mes": "2026-06", "entidad": "08"}).status_code == 403
+    bad = analyst.get("/reportes/", {"mes": "2026/06"})
+    assert bad.status_code == 400 and "AAAA-MM" in bad.content.decode()
+    download = analyst.get("/reportes/descargar/", {"mes": "2026-06", "formato": "csv"})
+    assert download.status_code == 200 and download.content.startswith(b"seccion,tabla")
+    officer = Client()
+    officer.force_login(make_user(Role.CAPTURE, "ssc-tlax"))
+    assert officer.get("/reportes/").status_code == 403

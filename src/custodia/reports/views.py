@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,9 +14,9 @@ from django.views.decorators.http import require_http_methods
 from custodia.core import access
 from custodia.core.accesslog import client_ip
 from custodia.core.errors import InvalidFields
-from custodia.core.models import Channel, User
+from custodia.core.models import Channel, Role, State, User
 
-from . import queries, services
+from . import charts, formats, monthly, queries, services
 
 MONTH_NAMES = (
     "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
@@ -90,3 +93,100 @@ def zero_reports(request: HttpRequest) -> HttpResponse:
         filed=request.GET.get("presentado", ""),
     )
     return render(request, "reports/cero.html", context, status=status)
+
+
+def _report_scope(user: User, state: str) -> str | None:
+    """The state the user may read, None for the national report; AccessDenied otherwise."""
+    from .api import report_state
+
+    return report_state(user, state)
+
+
+def _previous_month() -> str:
+    today = timezone.localdate()
+    first = today.replace(day=1)
+    last = first - timedelta(days=1)
+    return f"{last:%Y-%m}"
+
+
+@login_required
+def monthly_page(request: HttpRequest) -> HttpResponse:
+    """/reportes/: the monthly report for analysts and auditors, with SVG charts."""
+    user: User = request.user  # type: ignore[assignment]
+    month_text = request.GET.get("mes", "") or _previous_month()
+    state_text = request.GET.get("entidad", "")
+    context: dict[str, object] = {
+        "fields": {"mes": month_text, "entidad": state_text},
+        "states": State.objects.order_by("name"),
+        "national_reader": user.role in {Role.NATIONAL_ANALYST, Role.AUDITOR},
+        "errors": {},
+    }
+    try:
+        scope = _report_scope(user, state_text)
+        year, month = queries.parse_month(month_text, "mes")
+    except access.AccessDenied as denied:
+        return render(request, "core/forbidden.html", {"message": denied.message}, status=403)
+    except InvalidFields as invalid:
+        context.update(errors=invalid.by_field(), error_list=invalid.errors)
+        return render(request, "reports/mensual.html", context, status=400)
+    report = monthly.monthly(year, month, scope)
+    context.update(report=report, charts=_charts(report), month_label=_month_label(year, month))
+    return render(request, "reports/mensual.html", context)
+
+
+@login_required
+def monthly_download(request: HttpRequest) -> HttpResponse:
+    """The same report as a file (JSON or CSV), for the page's download links."""
+    user: User = request.user  # type: ignore[assignment]
+    fmt = request.GET.get("formato", "csv")
+    try:
+        scope = _report_scope(user, request.GET.get("entidad", ""))
+        year, month = queries.parse_month(request.GET.get("mes", ""), "mes")
+        if fmt not in formats.FORMATS:
+            raise InvalidFields([("formato", "Formato: json o csv.")])
+    except access.AccessDenied as denied:
+        return render(request, "core/forbidden.html", {"message": denied.message}, status=403)
+    except InvalidFields as invalid:
+        return HttpResponse(
+            "; ".join(m for _, m in invalid.errors), status=400, content_type="text/plain"
+        )
+    report = monthly.monthly(year, month, scope)
+    response = HttpResponse(formats.render(report, fmt), content_type=formats.CONTENT_TYPES[fmt])
+    name = f"informe-{year:04d}-{month:02d}-{scope or 'nacional'}.{fmt}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _month_label(year: int, month: int) -> str:
+    return f"{MONTH_NAMES[month - 1]} de {year}"
+
+
+def _charts(report: dict[str, Any]) -> dict[str, str]:
+    volume = report["volume"]
+
+    def items(key: str) -> list[tuple[str, float]]:
+        return [(i["label"], i["count"]) for i in volume[key]]
+
+    completeness = [
+        (f["label"], round(100 * f["share"], 1))
+        for f in report["completeness"]["all"]
+        if f["share"] is not None
+    ]
+    return {
+        "basis": charts.bars("c-basis", "Detenciones por fundamento", items("by_arrest_basis")),
+        "institution": charts.bars(
+            "c-inst", "Detenciones por institución", items("by_institution")[:15]
+        ),
+        "sex": charts.bars("c-sex", "Detenciones por sexo", items("by_sex")),
+        "age": charts.bars("c-age", "Detenciones por edad", items("by_age_band")),
+        "outcome": charts.bars("c-outcome", "Situación actual", items("by_outcome")),
+        "heat": charts.heat_map(
+            "c-heat",
+            "Detenciones por día y hora (hora local)",
+            volume["weekday_hour"]["weekdays"],
+            volume["weekday_hour"]["counts"],
+        ),
+        "completeness": charts.bars(
+            "c-complete", "Registros con cada dato (%)", completeness, unit=" %"
+        ),
+    }
