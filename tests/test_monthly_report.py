@@ -450,3 +450,60 @@ def test_the_page_shows_the_report_within_jurisdiction(
     officer = Client()
     officer.force_login(make_user(Role.CAPTURE, "ssc-tlax"))
     assert officer.get("/reportes/").status_code == 403
+
+
+def test_xlsx_has_one_sheet_per_section(june: dict[str, Any], tmp_path: Any) -> None:
+    import zipfile
+
+    from django.core.management import call_command
+
+    target = tmp_path / "junio.xlsx"
+    call_command(
+        "report",
+        "monthly",
+        "--month",
+        "2026-06",
+        "--state",
+        "29",
+        "--format",
+        "xlsx",
+        "-o",
+        str(target),
+    )
+    with zipfile.ZipFile(target) as book:
+        workbook = book.read("xl/workbook.xml").decode()
+        for title in ("Informe", "1 Volumen", "2 Oportunidad", "7 Calidad", "8 Tendencias"):
+            assert f'name="{title}"' in workbook, title
+        volume_sheet = book.read("xl/worksheets/sheet2.xml").decode()
+    total = monthly.monthly(2026, 6, "29")["volume"]["total"]
+    assert f"<v>{total}</v>" in volume_sheet
+
+
+def test_the_pdf_opens_and_its_first_page_is_not_blank(june: dict[str, Any], tmp_path: Any) -> None:
+    import pypdfium2
+    from django.core.management import CommandError, call_command
+
+    target = tmp_path / "junio.pdf"
+    call_command(
+        "report",
+        "monthly",
+        "--month",
+        "2026-06",
+        "--state",
+        "29",
+        "--format",
+        "pdf",
+        "-o",
+        str(target),
+    )
+    document = pypdfium2.PdfDocument(target.read_bytes())
+    assert len(document) >= 2
+    first = document[0]
+    text = first.get_textpage().get_text_range()
+    assert "Informe mensual de detenciones" in text and "Tlaxcala" in text and "1. Volumen" in text
+    image = first.render(scale=1.5).to_pil().convert("L")
+    image.save(tmp_path / "pagina-1.png")
+    dark = sum(image.histogram()[:200])  # grey levels below 200 of 255
+    assert dark > 0.01 * image.width * image.height  # text, tables and bars, not an empty page
+    with pytest.raises(CommandError, match="-o ARCHIVO"):
+        call_command("report", "monthly", "--month", "2026-06", "--format", "pdf")

@@ -214,3 +214,14 @@ def test_the_page_is_for_police_filers_only(
     browser.force_login(make_user(Role.STATE_ANALYST, "ssc-tlax"))
     assert browser.get("/reportes/cero/").status_code == 403
     assert Client().get("/reportes/cero/").status_code == 302  # to the login page
+
+
+def test_days_still_to_come_are_not_expected(police: Institution) -> None:
+    today = local_today()
+    result = queries.constancy(police, today.year, today.month).as_dict()
+    assert result["expected_days"] == today.day
+    statuses = {d["day"]: d["status"] for d in result["days"]}
+    assert statuses[today.isoformat()] == "silent"
+    tomorrow = today + timedelta(days=1)
+    if tomorrow.month == today.month:
+        assert statuses[tomorrow.isoformat()] == "not_expected"

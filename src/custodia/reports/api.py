@@ -92,9 +92,10 @@ def report_state(user: User, state: str) -> str | None:
     summary="Informe mensual de detenciones de una entidad o nacional",
     description=(
         "month=AAAA-MM (meses en la hora local de cada detención); state=clave INEGI (un "
-        "analista estatal sólo la suya; sin state, el informe nacional). format=json o csv. "
-        "Secciones (docs/reports.md): volumen, oportunidad, completitud, constancia, plazos "
-        "legales, correcciones, índice de calidad con el lugar nacional, y tendencias."
+        "analista estatal sólo la suya; sin state, el informe nacional). "
+        "format=json, csv, xlsx o pdf. Secciones (docs/reports.md): volumen, oportunidad, "
+        "completitud, constancia, plazos legales, correcciones, índice de calidad con el lugar "
+        "nacional, y tendencias."
     ),
 )
 def monthly_report(
@@ -108,8 +109,8 @@ def monthly_report(
             [
                 (
                     "format",
-                    f"Formato: por ahora {' o '.join(formats.FORMATS)}; "
-                    "html, pdf y xlsx están en construcción.",
+                    f"Formato: use {', '.join(formats.FORMATS)}; "
+                    "la página HTML está en /reportes/.",
                 )
             ]
         )

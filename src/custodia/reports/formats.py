@@ -1,5 +1,5 @@
-"""The monthly report in the formats that need no extra library: JSON and CSV (docs/reports.md).
-HTML with SVG charts, PDF and XLSX follow."""
+"""The monthly report as files: JSON, CSV, XLSX (one sheet per section) and PDF (docs/reports.md).
+The HTML page is the template ``reports/mensual.html``."""
 
 from __future__ import annotations
 
@@ -9,8 +9,23 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-FORMATS = ("json", "csv")
-CONTENT_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8"}
+FORMATS = ("json", "csv", "xlsx", "pdf")
+CONTENT_TYPES = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+SECTION_TITLES = {
+    "volume": "1 Volumen",
+    "timeliness": "2 Oportunidad",
+    "completeness": "3 Completitud",
+    "constancy": "4 Constancia",
+    "legal_clocks": "5 Plazos legales",
+    "corrections": "6 Correcciones",
+    "quality": "7 Calidad",
+    "trends": "8 Tendencias",
+}
 CSV_HEADER = ("seccion", "tabla", "clave", "etiqueta", "medida", "valor")
 
 
@@ -65,5 +80,37 @@ def as_csv(report: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-def render(report: dict[str, Any], fmt: str) -> str:
-    return as_csv(report) if fmt == "csv" else as_json(report)
+def as_xlsx(report: dict[str, Any]) -> bytes:
+    """One sheet per section, each with the CSV's columns, and a cover sheet."""
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    bold = book.add_format({"bold": True})
+    cover = book.add_worksheet("Informe")
+    cover.write_row(0, 0, ("Informe mensual de detenciones",), bold)
+    cover.write_row(1, 0, ("Mes", report["month"]))
+    cover.write_row(2, 0, ("Entidad", report["state_name"]))
+    cover.write_row(3, 0, ("Definiciones", "docs/reports.md"))
+    for section, title in SECTION_TITLES.items():
+        sheet = book.add_worksheet(title)
+        sheet.write_row(0, 0, CSV_HEADER[1:], bold)
+        for n, (_, *cells) in enumerate(_cells(section, "", report[section]), start=1):
+            sheet.write_row(n, 0, ["" if c is None else c for c in cells])
+        sheet.set_column(0, 0, 28)
+        sheet.set_column(1, 2, 22)
+        sheet.set_column(3, 3, 30)
+    book.close()
+    return out.getvalue()
+
+
+def render(report: dict[str, Any], fmt: str) -> str | bytes:
+    if fmt == "csv":
+        return as_csv(report)
+    if fmt == "xlsx":
+        return as_xlsx(report)
+    if fmt == "pdf":
+        from .pdf import as_pdf
+
+        return as_pdf(report)
+    return as_json(report)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from custodia.core.models import POLICE_KINDS, Institution, State
 from custodia.registry import clocks, custody
@@ -338,7 +339,9 @@ def constancy_section(year: int, month: int, state: str | None, rows: list[Row])
         zero.setdefault(inst, set()).add(day)
     out: list[dict[str, Any]] = []
     for institution in police.order_by("code"):
-        expected = [d for d in days if institution.operated_on(d)]
+        # Days still to come in the current month are not expected yet.
+        today = timezone.now().astimezone(ZoneInfo(institution.timezone)).date()
+        expected = [d for d in days if institution.operated_on(d) and d <= today]
         mine, said = captured.get(institution.code, set()), zero.get(institution.pk, set())
         with_captures = sum(1 for d in expected if d in mine)
         zero_only = sum(1 for d in expected if d in said and d not in mine)

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from custodia.core import access
 from custodia.core.errors import InvalidFields
@@ -121,5 +122,6 @@ def constancy(institution: Institution, year: int, month: int) -> Constancy:
             institution=institution, day__gte=days[0], day__lte=days[-1]
         )
     }
-    expected = [d for d in days if institution.operated_on(d)]
+    today = timezone.now().astimezone(zone).date()  # days still to come are not expected yet
+    expected = [d for d in days if institution.operated_on(d) and d <= today]
     return Constancy(institution, year, month, expected, captured, zero)

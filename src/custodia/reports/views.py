@@ -143,7 +143,7 @@ def monthly_download(request: HttpRequest) -> HttpResponse:
         scope = _report_scope(user, request.GET.get("entidad", ""))
         year, month = queries.parse_month(request.GET.get("mes", ""), "mes")
         if fmt not in formats.FORMATS:
-            raise InvalidFields([("formato", "Formato: json o csv.")])
+            raise InvalidFields([("formato", "Formato: json, csv, xlsx o pdf.")])
     except access.AccessDenied as denied:
         return render(request, "core/forbidden.html", {"message": denied.message}, status=403)
     except InvalidFields as invalid:

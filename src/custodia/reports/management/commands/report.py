@@ -30,9 +30,10 @@ class Command(BaseCommand):
         fmt = options["format"]
         if fmt not in formats.FORMATS:
             raise CommandError(
-                f"--format: use {' o '.join(formats.FORMATS)} "
-                "(html, pdf y xlsx están en construcción)."
+                f"--format: use {', '.join(formats.FORMATS)} (la página HTML está en /reportes/)."
             )
+        if fmt in ("xlsx", "pdf") and options["output"] == "-":
+            raise CommandError(f"--format {fmt}: indique el archivo con -o ARCHIVO.")
         try:
             year, month = queries.parse_month(options["month"], "--month")
         except InvalidFields as invalid:
@@ -48,11 +49,15 @@ class Command(BaseCommand):
             text = formats.render(report, fmt)
             bar.update()
         if options["output"] == "-":
+            assert isinstance(text, str)  # binary formats were refused above
             self.stdout.write(text, ending="")
             return
         path = Path(options["output"])
         try:
-            path.write_text(text, encoding="utf-8")
+            if isinstance(text, bytes):
+                path.write_bytes(text)
+            else:
+                path.write_text(text, encoding="utf-8")
         except OSError as error:
             raise CommandError(f"-o: no se pudo escribir {path}: {error.strerror}.") from None
         self.stderr.write(f"Informe escrito en {path}.")
