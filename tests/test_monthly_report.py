@@ -235,6 +235,11 @@ def test_the_api_serves_the_report_within_jurisdiction(
     )
     officer = client_for(make_user(Role.CAPTURE, "ssc-tlax"))
     assert officer.get("/api/v1/reports/monthly", {"month": "2026-06"}).status_code == 403
+    html = national.get("/api/v1/reports/monthly", {"month": "2026-06", "format": "html"})
+    assert html.status_code == 200 and html["Content-Type"].startswith("text/html")
+    page = html.content.decode()
+    assert "Nacional, junio de 2026" in page and '<svg xmlns="http://www.w3.org/2000/svg"' in page
+    assert "Ver informe" not in page  # the report alone, without the page's form
     for params, field in (
         ({"month": "junio"}, "month"),
         ({"month": "2026-06", "state": "99"}, "state"),

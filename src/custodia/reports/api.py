@@ -93,7 +93,7 @@ def report_state(user: User, state: str) -> str | None:
     description=(
         "month=AAAA-MM (meses en la hora local de cada detención); state=clave INEGI (un "
         "analista estatal sólo la suya; sin state, el informe nacional). "
-        "format=json, csv, xlsx o pdf. Secciones (docs/reports.md): volumen, oportunidad, "
+        "format=json, csv, xlsx, pdf o html. Secciones (docs/reports.md): volumen, oportunidad, "
         "completitud, constancia, plazos legales, correcciones, índice de calidad con el lugar "
         "nacional, y tendencias."
     ),
@@ -104,19 +104,27 @@ def monthly_report(
     user: User = request.auth  # type: ignore[attr-defined]
     scope = report_state(user, state.strip())
     year, number = queries.parse_month(month)
-    if format not in formats.FORMATS:
+    if format not in (*formats.FORMATS, "html"):
         raise InvalidFields(
             [
                 (
                     "format",
-                    f"Formato: use {', '.join(formats.FORMATS)}; "
-                    "la página HTML está en /reportes/.",
+                    f"Formato: use {', '.join(formats.FORMATS)} o html.",
                 )
             ]
         )
     report = monthly.monthly(year, number, scope)
     if format == "json":
         return report
+    if format == "html":  # the page's own rendering, without the form
+        from django.template.loader import render_to_string
+
+        from .views import report_context
+
+        page = render_to_string(
+            "reports/mensual.html", report_context(report, year, number), request=request
+        )
+        return HttpResponse(page, content_type="text/html; charset=utf-8")
     name = f"informe-{year:04d}-{number:02d}-{scope or 'nacional'}.{format}"
     response = HttpResponse(
         formats.render(report, format), content_type=formats.CONTENT_TYPES[format]

@@ -130,8 +130,13 @@ def monthly_page(request: HttpRequest) -> HttpResponse:
         context.update(errors=invalid.by_field(), error_list=invalid.errors)
         return render(request, "reports/mensual.html", context, status=400)
     report = monthly.monthly(year, month, scope)
-    context.update(report=report, charts=_charts(report), month_label=_month_label(year, month))
+    context.update(report_context(report, year, month))
     return render(request, "reports/mensual.html", context)
+
+
+def report_context(report: dict[str, Any], year: int, month: int) -> dict[str, object]:
+    """What the page template needs to show a report (also the API's ``format=html``)."""
+    return {"report": report, "charts": _charts(report), "month_label": _month_label(year, month)}
 
 
 @login_required
