@@ -7,7 +7,7 @@ import random
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -143,6 +143,9 @@ ADMINISTRATIVE_REASONS = (
 RANKS = ("policía", "policía tercero", "policía segundo", "policía primero", "suboficial")
 
 
+DEMO_OPERATING_SINCE = date(2020, 6, 1)
+
+
 def ensure_institutions() -> dict[str, Institution]:
     found = {}
     for code, name, kind, state, municipality in INSTITUTIONS:
@@ -155,6 +158,8 @@ def ensure_institutions() -> dict[str, Institution]:
                 "municipality": Municipality.objects.filter(code=municipality).first()
                 if municipality
                 else None,
+                # Demo detentions go back three months: the institutions operated all along.
+                "operating_since": DEMO_OPERATING_SINCE,
             },
         )
         found[code] = institution

@@ -12,7 +12,14 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import letter
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 INK = colors.HexColor("#1f4e79")
 WIDTH = letter[0] - 4 * cm
@@ -22,7 +29,7 @@ def _bars(title: str, items: list[tuple[str, float]], unit: str = "") -> list[An
     styles = getSampleStyleSheet()
     flow: list[Any] = [Paragraph(title, styles["Heading4"])]
     if not items:
-        return [*flow, Paragraph("Sin datos.", styles["BodyText"])]
+        return [KeepTogether([*flow, Paragraph("Sin datos.", styles["BodyText"])])]
     row, label_width = 14, 5.5 * cm
     drawing = Drawing(WIDTH, row * len(items) + 4)
     top = max(v for _, v in items) or 1
@@ -33,7 +40,7 @@ def _bars(title: str, items: list[tuple[str, float]], unit: str = "") -> list[An
         length = span * value / top
         drawing.add(Rect(label_width, y, length, row - 3, fillColor=INK, strokeColor=None))
         drawing.add(String(label_width + length + 3, y + 3, f"{value:g}{unit}", fontSize=8))
-    return [*flow, drawing]
+    return [KeepTogether([*flow, drawing])]  # a chart never parts from its title
 
 
 def _heat(title: str, weekdays: list[str], counts: list[list[int]]) -> list[Any]:
@@ -53,7 +60,7 @@ def _heat(title: str, weekdays: list[str], counts: list[list[int]]) -> list[Any]
                 Rect(left + hour * cell, y, cell - 1, cell - 1, fillColor=fill,
                      strokeColor=colors.HexColor("#d0d7de"), strokeWidth=0.3)
             )  # fmt: skip
-    return [Paragraph(title, styles["Heading4"]), drawing]
+    return [KeepTogether([Paragraph(title, styles["Heading4"]), drawing])]
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> Table:
