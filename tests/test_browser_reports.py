@@ -38,4 +38,8 @@ def test_an_analyst_opens_the_monthly_report_with_its_charts(phone: Page, tmp_pa
     results = Axe().run(phone, options=WCAG_21_AA)
     assert results.violations_count == 0, results.generate_report()
     screenshot(phone, tmp_path, "informe-mensual.png", full_page=True)
+    phone.goto(f"/reportes/calidad/?mes={month}")
+    expect(phone.locator("#quality-title")).to_contain_text("Nacional")
+    results = Axe().run(phone, options=WCAG_21_AA)
+    assert results.violations_count == 0, results.generate_report()
     log_out(phone)

@@ -512,3 +512,48 @@ def test_the_pdf_opens_and_its_first_page_is_not_blank(june: dict[str, Any], tmp
     assert dark > 0.01 * image.width * image.height  # text, tables and bars, not an empty page
     with pytest.raises(CommandError, match="-o ARCHIVO"):
         call_command("report", "monthly", "--month", "2026-06", "--format", "pdf")
+
+
+def test_data_quality_counts_rules_and_logs_the_folios_read(
+    june: dict[str, Any], make_user: Callable[..., User]
+) -> None:
+    from django.test import Client
+
+    from custodia.core.models import AccessLog
+    from custodia.reports import quality
+
+    expected: Counter[tuple[str, str]] = Counter()
+    folios_by_code: dict[str, set[str]] = {}
+    for d in recount("29"):
+        for code in d.warning_codes:
+            expected[(code, d.institution.code)] += 1
+            folios_by_code.setdefault(code, set()).add(d.folio)
+    assert expected, "the synthetic month must break some warning rule"
+    result = quality.violations(2026, 6, "29")
+    assert result["months"] == ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"]
+    found = Counter(
+        {(r["code"], inst): n for r in result["rules"] for inst, n in r["by_institution"].items()}
+    )
+    assert found == expected
+    for r in result["rules"]:
+        assert r["trend"][-1] == r["count"] and r["trend"][:-1] == [0] * 5
+
+    analyst = Client()
+    user = make_user(Role.STATE_ANALYST, "ssc-tlax")
+    analyst.force_login(user)
+    page = analyst.get("/reportes/calidad/", {"mes": "2026-06"})
+    assert page.status_code == 200 and "Tlaxcala, junio de 2026" in page.content.decode()
+    code = sorted(folios_by_code)[0]
+    drill = analyst.get("/reportes/calidad/folios/", {"regla": code, "mes": "2026-06"})
+    assert drill.status_code == 200
+    text = drill.content.decode()
+    assert all(folio in text for folio in folios_by_code[code])
+    logged = set(
+        AccessLog.objects.filter(
+            username=user.username, action="reports.quality_folios"
+        ).values_list("folio", flat=True)
+    )
+    assert logged == folios_by_code[code]
+    assert analyst.get("/reportes/calidad/", {"mes": "2026-06", "entidad": "08"}).status_code == 403
+    bad = analyst.get("/reportes/calidad/folios/", {"regla": "XYZ", "mes": "2026-06"})
+    assert bad.status_code == 400

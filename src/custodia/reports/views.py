@@ -12,11 +12,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from custodia.core import access
-from custodia.core.accesslog import client_ip
+from custodia.core.accesslog import client_ip, log_access
 from custodia.core.errors import InvalidFields
 from custodia.core.models import Channel, Role, State, User
+from custodia.registry import rules
 
-from . import charts, formats, monthly, queries, services
+from . import charts, formats, monthly, quality, queries, services
 
 MONTH_NAMES = (
     "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
@@ -195,3 +196,66 @@ def _charts(report: dict[str, Any]) -> dict[str, str]:
             "c-complete", "Registros con cada dato (%)", completeness, unit=" %"
         ),
     }
+
+
+@login_required
+def quality_page(request: HttpRequest) -> HttpResponse:
+    """/reportes/calidad/: warning rules broken in a month, by code and institution, with a
+    trend; each count links to its folios."""
+    user: User = request.user  # type: ignore[assignment]
+    month_text = request.GET.get("mes", "") or _previous_month()
+    state_text = request.GET.get("entidad", "")
+    context: dict[str, object] = {
+        "fields": {"mes": month_text, "entidad": state_text},
+        "states": State.objects.order_by("name"),
+        "national_reader": user.role in {Role.NATIONAL_ANALYST, Role.AUDITOR},
+        "errors": {},
+    }
+    try:
+        scope = _report_scope(user, state_text)
+        year, month = queries.parse_month(month_text, "mes")
+    except access.AccessDenied as denied:
+        return render(request, "core/forbidden.html", {"message": denied.message}, status=403)
+    except InvalidFields as invalid:
+        context.update(errors=invalid.by_field(), error_list=invalid.errors)
+        return render(request, "reports/calidad.html", context, status=400)
+    context.update(
+        result=quality.violations(year, month, scope),
+        scope=scope or "",
+        scope_name=State.objects.get(code=scope).name if scope else "Nacional",
+        month_label=_month_label(year, month),
+    )
+    return render(request, "reports/calidad.html", context)
+
+
+@login_required
+def quality_folios(request: HttpRequest) -> HttpResponse:
+    """The folios behind one count of the data-quality page. Reading them is access-logged."""
+    user: User = request.user  # type: ignore[assignment]
+    code = request.GET.get("regla", "")
+    institution = request.GET.get("institucion", "")
+    try:
+        scope = _report_scope(user, request.GET.get("entidad", ""))
+        year, month = queries.parse_month(request.GET.get("mes", ""), "mes")
+        if code not in rules.RULES:
+            raise InvalidFields([("regla", "Regla: no existe ese código.")])
+    except access.AccessDenied as denied:
+        return render(request, "core/forbidden.html", {"message": denied.message}, status=403)
+    except InvalidFields as invalid:
+        return render(request, "core/forbidden.html", {"message": invalid.errors[0][1]}, status=400)
+    found = quality.folios(year, month, scope, code, institution)
+    log_access(
+        user=user,
+        channel=Channel.WEB,
+        action="reports.quality_folios",
+        folios=found or [""],
+        purpose=f"Calidad de datos {code} {year:04d}-{month:02d}",
+        ip=client_ip(request),
+    )
+    context = {
+        "rule": rules.RULES[code],
+        "institution": institution,
+        "folios": found,
+        "month_label": _month_label(year, month),
+    }
+    return render(request, "reports/calidad_folios.html", context)
