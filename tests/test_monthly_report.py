@@ -557,3 +557,38 @@ def test_data_quality_counts_rules_and_logs_the_folios_read(
     assert analyst.get("/reportes/calidad/", {"mes": "2026-06", "entidad": "08"}).status_code == 403
     bad = analyst.get("/reportes/calidad/folios/", {"regla": "XYZ", "mes": "2026-06"})
     assert bad.status_code == 400
+
+
+def test_all_states_send_queues_each_states_pdf_to_its_analysts(
+    june: dict[str, Any], make_user: Callable[..., User], settings: Any, tmp_path: Any
+) -> None:
+    from django.core import mail
+    from django.core.management import CommandError, call_command
+
+    from custodia.notify.models import OutboxMessage, Topic
+    from custodia.notify.worker import run_once
+
+    settings.VAR_DIR = tmp_path
+    tlaxcala = make_user(Role.STATE_ANALYST, "ssc-tlax", email="analista.tlax@example.mx")
+    chihuahua = make_user(Role.STATE_ANALYST, "sspe-chih", email="analista.chih@example.mx")
+    make_user(Role.STATE_ANALYST, "ssc-tlax", email="")  # no address: not a recipient
+    call_command("report", "monthly", "--month", "2026-06", "--all-states", "--send")
+    queued = OutboxMessage.objects.filter(topic=Topic.REPORT_MONTHLY)
+    assert sorted(m.payload["state"] for m in queued) == ["08", "29"]
+    run_once()
+    sent = {m.to[0]: m for m in mail.outbox if "Informe mensual" in m.subject}
+    assert set(sent) == {tlaxcala.email, chihuahua.email}
+    name, content, kind = sent[tlaxcala.email].attachments[0]
+    assert name == "informe-2026-06-29.pdf" and kind == "application/pdf"
+    assert content.startswith(b"%PDF")
+    assert "Tlaxcala" in sent[tlaxcala.email].subject
+    # Again for the same month: nothing new is queued or sent.
+    call_command("report", "monthly", "--month", "2026-06", "--all-states", "--send")
+    assert OutboxMessage.objects.filter(topic=Topic.REPORT_MONTHLY).count() == 2
+    for argv, message in (
+        (["--send"], "--send"),
+        (["--all-states"], "--send"),
+        (["--all-states", "--send", "--state", "29"], "--state"),
+    ):
+        with pytest.raises(CommandError, match=message):
+            call_command("report", "monthly", "--month", "2026-06", *argv)

@@ -20,6 +20,7 @@ class Topic(models.TextChoices):
     CUSTODY_CHANGED = "custody.changed", "Cambios de custodia"
     CLOCK_BREACHED = "clock.breached", "Plazos legales vencidos"
     ALERT_CONFIRM = "alert.confirm", "Confirmación de una alerta por nombre"
+    REPORT_MONTHLY = "report.monthly", "Informe mensual para los analistas de una entidad"
 
 
 class Scope(models.TextChoices):
@@ -96,6 +97,10 @@ class Delivery(models.Model):
     name_alert = models.ForeignKey(
         "lookup.NameAlert", on_delete=models.PROTECT, related_name="deliveries", null=True
     )
+    # ...or to one user (the monthly report for a state's analysts).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
     status = models.CharField(
         max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
@@ -109,13 +114,24 @@ class Delivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["message", "subscription"], name="delivery_once"),
             models.UniqueConstraint(fields=["message", "name_alert"], name="alert_delivery_once"),
+            models.UniqueConstraint(fields=["message", "user"], name="user_delivery_once"),
             models.CheckConstraint(
-                condition=models.Q(subscription__isnull=True) ^ models.Q(name_alert__isnull=True),
+                condition=(
+                    models.Q(subscription__isnull=False, name_alert__isnull=True, user__isnull=True)
+                    | models.Q(
+                        subscription__isnull=True, name_alert__isnull=False, user__isnull=True
+                    )
+                    | models.Q(
+                        subscription__isnull=True, name_alert__isnull=True, user__isnull=False
+                    )
+                ),
                 name="delivery_one_recipient",
             ),
         ]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due")]
 
     def __str__(self) -> str:
-        to = self.subscription_id or f"alerta {self.name_alert_id}"
+        to = self.subscription_id or (
+            f"alerta {self.name_alert_id}" if self.name_alert_id else f"usuario {self.user_id}"
+        )
         return f"{self.message.key} → {to} ({self.status})"

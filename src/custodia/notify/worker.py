@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.core.mail import EmailMessage, send_mail
@@ -60,6 +61,8 @@ def scan_breaches(now: datetime) -> int:
 
 
 def matches(subscription: Subscription, message: OutboxMessage) -> bool:
+    if message.topic == Topic.REPORT_MONTHLY:  # for its named users, never for subscriptions
+        return False
     if message.detention is None:  # a name alert's confirmation: for that alert only
         return False
     if message.topic == Topic.CUSTODY_CHANGED and not subscription.custody_changes:
@@ -100,6 +103,12 @@ def fan_out(now: datetime) -> int:
                     message=message, name_alert_id=alert_id, defaults={"next_attempt_at": now}
                 )
                 count += created
+            if message.topic == Topic.REPORT_MONTHLY:  # addressed to named users
+                for user_id in message.payload["users"]:
+                    _, created = Delivery.objects.get_or_create(
+                        message=message, user_id=user_id, defaults={"next_attempt_at": now}
+                    )
+                    count += created
             OutboxMessage.objects.filter(pk=message.pk).update(fanned_out_at=now)
     return count
 
@@ -259,6 +268,36 @@ def _send_alert_email(delivery: Delivery, now: datetime) -> bool:
     return True
 
 
+def _send_report_email(delivery: Delivery) -> None:
+    """A state's monthly report, as a PDF attachment, to one of its analysts. The PDF was
+    written under var/ when the message was queued; a missing file or address is a failure
+    to retry, never a silent success."""
+    user = delivery.user
+    assert user is not None
+    data = delivery.message.payload
+    if not user.is_active or not user.email:
+        raise DeliveryError("el usuario no está activo o no tiene correo")
+    path = Path(settings.VAR_DIR) / data["file"]
+    try:
+        content = path.read_bytes()
+    except OSError as error:
+        raise DeliveryError(f"no se pudo leer {data['file']}: {error.strerror}") from error
+    email = EmailMessage(
+        f"[Custodia] Informe mensual de detenciones · {data['state_name']} · {data['month']}",
+        f"Adjunto el informe mensual de detenciones de {data['state_name']} para {data['month']}"
+        " (acuerdo TERCERO de la Conferencia Nacional de Secretarios de Seguridad Pública).\n"
+        "También puede consultarlo en Custodia, en Informes.",
+        None,
+        [user.email],
+        headers={"X-Custodia-Delivery": str(delivery.pk)},
+    )
+    email.attach(path.name, content, "application/pdf")
+    try:
+        email.send(fail_silently=False)
+    except Exception as error:  # any transport failure is a retry, never a lost message
+        raise DeliveryError(f"correo: {error}") from error
+
+
 def backoff(attempts: int) -> timedelta:
     cfg = settings.CUSTODIA_NOTIFY
     seconds = min(
@@ -287,7 +326,7 @@ def deliver_due(now: datetime, report: RunReport) -> None:
             continue
         mine = Delivery.objects.filter(pk=delivery_id, locked_until=lease)
         delivery = Delivery.objects.select_related(
-            "message", "message__detention", "subscription", "name_alert"
+            "message", "message__detention", "subscription", "name_alert", "user"
         ).get(pk=delivery_id)
         try:
             if delivery.name_alert is not None:
@@ -298,6 +337,8 @@ def deliver_due(now: datetime, report: RunReport) -> None:
                         last_error="la alerta se canceló o venció antes del envío",
                     )
                     continue
+            elif delivery.user is not None:
+                _send_report_email(delivery)
             elif delivery.subscription is not None and delivery.subscription.channel == "webhook":
                 _send_webhook(delivery, now)
             else:
