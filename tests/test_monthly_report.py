@@ -452,6 +452,10 @@ def test_the_page_shows_the_report_within_jurisdiction(
     assert bad.status_code == 400 and "AAAA-MM" in bad.content.decode()
     download = analyst.get("/reportes/descargar/", {"mes": "2026-06", "formato": "csv"})
     assert download.status_code == 200 and download.content.startswith(b"seccion,tabla")
+    wrong = analyst.get("/reportes/descargar/", {"mes": "2026-06", "formato": "docx"})
+    assert (
+        wrong.status_code == 400 and "Formato: use json, csv, xlsx, pdf" in wrong.content.decode()
+    )
     officer = Client()
     officer.force_login(make_user(Role.CAPTURE, "ssc-tlax"))
     assert officer.get("/reportes/").status_code == 403
@@ -557,6 +561,10 @@ def test_data_quality_counts_rules_and_logs_the_folios_read(
     assert analyst.get("/reportes/calidad/", {"mes": "2026-06", "entidad": "08"}).status_code == 403
     bad = analyst.get("/reportes/calidad/folios/", {"regla": "XYZ", "mes": "2026-06"})
     assert bad.status_code == 400
+    assert "Regla: no existe ese código." in bad.content.decode()
+    assert 'href="/reportes/"' in bad.content.decode()  # a way back
+    back = 'href="/reportes/calidad/?mes=2026-06&amp;entidad=29"'
+    assert back in drill.content.decode()
 
 
 def test_all_states_send_queues_each_states_pdf_to_its_analysts(

@@ -203,6 +203,8 @@ def test_the_page_files_a_zero_report_and_shows_the_month(
     assert "use una fecha AAAA-MM-DD" in again.content.decode()
     assert ZeroReport.objects.count() == 1
     assert browser.get("/reportes/cero/", {"mes": "junio"}).status_code == 400
+    earlier = browser.get("/reportes/cero/", {"mes": "2026-01"}).content.decode()
+    assert 'href="?mes=2025-12"' in earlier and 'href="?mes=2026-02"' in earlier
 
 
 def test_the_page_is_for_police_filers_only(

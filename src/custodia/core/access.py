@@ -68,6 +68,42 @@ def can_search_people(user: User) -> bool:
     return can_read_detentions(user) and user.role != Role.CAPTURE
 
 
+_NATIONAL_REPORT_READERS = frozenset({Role.NATIONAL_ANALYST, Role.AUDITOR})
+
+
+def can_read_reports(user: User) -> bool:
+    """Monthly reports and data quality (issue 6): analysts and auditors."""
+    return is_active_member(user) and (
+        user.role in _NATIONAL_REPORT_READERS
+        or (user.role == Role.STATE_ANALYST and whole_state_of(user) is not None)
+    )
+
+
+def report_scope(user: User, state: str | None) -> str | None:
+    """The state whose report the user may read: the one asked for, or the nation (None) when
+    none is; a state analyst always their own state. AccessDenied otherwise."""
+    if not can_read_reports(user):
+        raise AccessDenied("Los informes mensuales son para analistas y auditores.")
+    if user.role in _NATIONAL_REPORT_READERS:
+        return state or None
+    own = whole_state_of(user)
+    if state and state != own:
+        raise AccessDenied("Un analista estatal sólo consulta el informe de su entidad.")
+    return own
+
+
+def may_read_constancy(user: User, institution: Any) -> bool:
+    """An institution's days (issue 6): its own people, the analysts of its state, national
+    analysts and auditors."""
+    if not is_active_member(user):
+        return False
+    if user.role in _NATIONAL_REPORT_READERS:
+        return True
+    if user.role == Role.STATE_ANALYST:
+        return whole_state_of(user) == institution.state_id
+    return bool(user.institution_id == institution.pk)
+
+
 def detention_scope(user: User) -> Q:
     """The detentions a user may see, as a filter on ``registry.Detention``."""
     nothing = Q(pk__in=[])

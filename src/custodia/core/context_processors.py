@@ -21,8 +21,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_audit": user.role in {"auditor", "national_analyst"},
         "nav_access_log": user.role == "auditor",
         "nav_subscriptions": access.can_manage_subscriptions(user),
-        "nav_reports": user.role in {"state_analyst", "national_analyst", "auditor"},
-        "nav_zero_reports": user.role in {"capture", "supervisor"}
-        and user.institution is not None
-        and user.institution.is_police,
+        "nav_reports": access.can_read_reports(user),
     }

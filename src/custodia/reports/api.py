@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
 from ninja import Router, Schema
 from ninja import Status as Reply
 
+from custodia.core import access
 from custodia.core.access import AccessDenied
 from custodia.core.accesslog import client_ip
 from custodia.core.api_auth import TokenAuth
 from custodia.core.errors import InvalidFields
-from custodia.core.models import Channel, Institution, Role, State, User
+from custodia.core.models import Channel, Institution, User
 
-from . import formats, monthly, queries, services
+from . import charts, formats, monthly, queries, services
 
 router = Router(tags=["Informes"])
 auth = TokenAuth()
@@ -67,23 +69,9 @@ def constancy(request: HttpRequest, month: str = "", institution: str = "") -> A
         target = Institution.objects.filter(code=institution).first()
         if target is None:
             raise InvalidFields([("institution", "Institución: no existe esa clave.")])
-    if target is None or not queries.may_read_constancy(user, target):
+    if target is None or not access.may_read_constancy(user, target):
         raise AccessDenied("Su rol o su jurisdicción no le permiten ver esta institución.")
     return queries.constancy(target, year, number).as_dict()
-
-
-def report_state(user: User, state: str) -> str | None:
-    """The state the user may read (None: the national report), or AccessDenied."""
-    if state and not State.objects.filter(code=state).exists():
-        raise InvalidFields([("state", "Entidad: use la clave INEGI de dos dígitos, p. ej. 29.")])
-    if user.role in {Role.NATIONAL_ANALYST, Role.AUDITOR} and user.is_active:
-        return state or None
-    own = user.institution.state_id if user.institution else None
-    if user.role == Role.STATE_ANALYST and user.is_active and own:
-        if state and state != own:
-            raise AccessDenied("Un analista estatal sólo consulta el informe de su entidad.")
-        return own
-    raise AccessDenied("Los informes mensuales son para analistas y auditores.")
 
 
 @router.get(
@@ -102,32 +90,19 @@ def monthly_report(
     request: HttpRequest, month: str = "", state: str = "", format: str = "json"
 ) -> Any:
     user: User = request.auth  # type: ignore[attr-defined]
-    scope = report_state(user, state.strip())
+    scope = queries.report_scope(user, state)
     year, number = queries.parse_month(month)
     if format not in (*formats.FORMATS, "html"):
-        raise InvalidFields(
-            [
-                (
-                    "format",
-                    f"Formato: use {', '.join(formats.FORMATS)} o html.",
-                )
-            ]
-        )
+        raise formats.bad_format("format")
     report = monthly.monthly(year, number, scope)
     if format == "json":
         return report
     if format == "html":  # the page's own rendering, without the form
-        from django.template.loader import render_to_string
-
-        from .views import report_context
-
-        page = render_to_string(
-            "reports/mensual.html", report_context(report, year, number), request=request
-        )
+        context = {
+            "report": report,
+            "charts": charts.for_report(report),
+            "month_label": queries.month_label(year, number),
+        }
+        page = render_to_string("reports/mensual.html", context, request=request)
         return HttpResponse(page, content_type="text/html; charset=utf-8")
-    name = f"informe-{year:04d}-{number:02d}-{scope or 'nacional'}.{format}"
-    response = HttpResponse(
-        formats.render(report, format), content_type=formats.CONTENT_TYPES[format]
-    )
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return formats.download(report, format)

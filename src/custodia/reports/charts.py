@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
+from typing import Any
 
 BAR_HEIGHT = 22
 LABEL_WIDTH = 210
@@ -80,3 +81,31 @@ def heat_map(ident: str, title: str, rows: Sequence[str], counts: Sequence[Seque
     )
     height = top_margin + len(rows) * cell + 4
     return _svg(ident, left + 24 * cell + 4, height, title, description, "".join(parts))
+
+
+def for_report(report: dict[str, Any]) -> dict[str, str]:
+    """The charts of a monthly report (``reports.monthly``), by name, for the page."""
+    volume = report["volume"]
+
+    def items(key: str) -> list[tuple[str, float]]:
+        return [(i["label"], i["count"]) for i in volume[key]]
+
+    completeness = [
+        (f["label"], round(100 * f["share"], 1))
+        for f in report["completeness"]["all"]
+        if f["share"] is not None
+    ]
+    return {
+        "basis": bars("c-basis", "Detenciones por fundamento", items("by_arrest_basis")),
+        "institution": bars("c-inst", "Detenciones por institución", items("by_institution")[:15]),
+        "sex": bars("c-sex", "Detenciones por sexo", items("by_sex")),
+        "age": bars("c-age", "Detenciones por edad (años)", items("by_age_band")),
+        "outcome": bars("c-outcome", "Situación actual", items("by_outcome")),
+        "heat": heat_map(
+            "c-heat",
+            "Detenciones por día y hora (hora local)",
+            volume["weekday_hour"]["weekdays"],
+            volume["weekday_hour"]["counts"],
+        ),
+        "completeness": bars("c-complete", "Registros con cada dato (%)", completeness, unit=" %"),
+    }

@@ -114,3 +114,20 @@ def render(report: dict[str, Any], fmt: str) -> str | bytes:
 
         return as_pdf(report)
     return as_json(report)
+
+
+def download(report: dict[str, Any], fmt: str) -> Any:
+    """The report as a file to download (an HttpResponse), named after its month and scope."""
+    from django.http import HttpResponse
+
+    response = HttpResponse(render(report, fmt), content_type=CONTENT_TYPES[fmt])
+    name = f"informe-{report['month']}-{report['state'] or 'nacional'}.{fmt}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def bad_format(field: str) -> Any:
+    """The Spanish error for a format the report does not come in."""
+    from custodia.core.errors import InvalidFields
+
+    return InvalidFields([(field, f"Formato: use {', '.join(FORMATS)} o html.")])

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Count, Q
-from django.utils import timezone
 
 from custodia.core.models import POLICE_KINDS, Institution, State
 from custodia.registry import clocks, custody
@@ -24,7 +23,7 @@ from custodia.registry.alerts import clock_policy
 from custodia.registry.models import ArrestBasis, CustodyEvent, Detention, Sex, Status
 
 from .models import ZeroReport
-from .queries import month_days
+from .queries import expected_days, month_days
 
 AGE_BANDS = (
     ("0-11", 0, 11),
@@ -48,7 +47,7 @@ def month_window(year: int, month: int) -> tuple[datetime, datetime]:
     """UTC-aware bounds that contain every instant of the month in every Mexican time zone: it
     starts first in the east (Quintana Roo, UTC-5) and ends last in the west (Baja California)."""
     first = date(year, month, 1)
-    after = date(year + month // 12, month % 12 + 1, 1)
+    after = date(*next_month(year, month), 1)
     start = datetime.combine(first, time.min, tzinfo=ZoneInfo("America/Cancun"))
     end = datetime.combine(after, time.min, tzinfo=ZoneInfo("America/Tijuana"))
     return start, end
@@ -225,6 +224,7 @@ def volume(rows: Iterable[Row]) -> dict[str, Any]:
     heat = [[0] * 24 for _ in WEEKDAYS]
     for r in rows:
         heat[r.local.weekday()][r.local.hour] += 1
+    bands = Counter(age_band(r.age) for r in rows)
     return {
         "total": len(rows),
         "by_arrest_basis": _labelled(
@@ -234,9 +234,9 @@ def volume(rows: Iterable[Row]) -> dict[str, Any]:
         "by_municipality": _labelled(Counter(r.municipality or "sin dato" for r in rows), {}),
         "by_sex": _labelled(Counter(r.sex for r in rows), dict(Sex.choices)),
         "by_age_band": [
-            {"key": label, "label": label, "count": n}
+            {"key": label, "label": f"{label} años" if label != UNKNOWN_AGE else label, "count": n}
             for label in [*(b[0] for b in AGE_BANDS), UNKNOWN_AGE]
-            if (n := sum(1 for r in rows if age_band(r.age) == label))
+            if (n := bands[label])
         ],
         "by_outcome": _labelled(Counter(r.status for r in rows), dict(Status.choices)),
         "weekday_hour": {"weekdays": list(WEEKDAYS), "counts": heat},
@@ -317,9 +317,7 @@ def completeness(rows: Iterable[Row]) -> dict[str, Any]:
 
 def month_end(year: int, month: int, zone: str) -> datetime:
     """The first instant after the month in ``zone``."""
-    return datetime.combine(
-        date(year + month // 12, month % 12 + 1, 1), time.min, tzinfo=ZoneInfo(zone)
-    )
+    return datetime.combine(date(*next_month(year, month), 1), time.min, tzinfo=ZoneInfo(zone))
 
 
 def constancy_section(year: int, month: int, state: str | None, rows: list[Row]) -> dict[str, Any]:
@@ -339,9 +337,7 @@ def constancy_section(year: int, month: int, state: str | None, rows: list[Row])
         zero.setdefault(inst, set()).add(day)
     out: list[dict[str, Any]] = []
     for institution in police.order_by("code"):
-        # Days still to come in the current month are not expected yet.
-        today = timezone.now().astimezone(ZoneInfo(institution.timezone)).date()
-        expected = [d for d in days if institution.operated_on(d) and d <= today]
+        expected = expected_days(institution, days)
         mine, said = captured.get(institution.code, set()), zero.get(institution.pk, set())
         with_captures = sum(1 for d in expected if d in mine)
         zero_only = sum(1 for d in expected if d in said and d not in mine)
@@ -368,11 +364,14 @@ def constancy_section(year: int, month: int, state: str | None, rows: list[Row])
     return {"institutions": out, "totals": totals}
 
 
-def breaches_by_row(year: int, month: int, rows: list[Row]) -> dict[int, tuple[set[str], set[str]]]:
+Breaches = dict[int, tuple[set[str], set[str]]]  # pk -> (breached by month end, still open then)
+
+
+def breaches_by_row(year: int, month: int, rows: list[Row]) -> Breaches:
     """Per detention (pk): the clocks breached by the month's end, and those of them still open
     then. Judged at the end of the month in the detention's own time zone."""
     policy = clock_policy()
-    found: dict[int, tuple[set[str], set[str]]] = {}
+    found: Breaches = {}
     for r in rows:
         if not r.projection:
             continue
@@ -391,14 +390,14 @@ def breaches_by_row(year: int, month: int, rows: list[Row]) -> dict[int, tuple[s
     return found
 
 
-def clocks_section(year: int, month: int, rows: list[Row]) -> dict[str, Any]:
+def clocks_section(rows: list[Row], breached_by_row: Breaches) -> dict[str, Any]:
     """Section 5: for the month's detentions, the clocks breached by the month's end, and those
     still open then (breached and not ended). Each detention is judged at the end of the month
     in its own time zone, from its recorded custody instants."""
     breached: Counter[str] = Counter()
     still_open: Counter[str] = Counter()
     with_a_breach = 0
-    for mine, open_ in breaches_by_row(year, month, rows).values():
+    for mine, open_ in breached_by_row.values():
         breached.update(mine)
         still_open.update(open_)
         with_a_breach += bool(mine)
@@ -477,7 +476,7 @@ def record_completeness(r: Row) -> float:
 
 def quality(
     rows: list[Row],
-    breached: dict[int, tuple[set[str], set[str]]],
+    breached: Breaches,
     expected_days: int,
     reported_days: int,
 ) -> dict[str, Any]:
@@ -507,7 +506,7 @@ def quality(
 
 
 def quality_section(
-    rows: list[Row], breached: dict[int, tuple[set[str], set[str]]], constancy: dict[str, Any]
+    rows: list[Row], breached: Breaches, constancy: dict[str, Any]
 ) -> dict[str, Any]:
     by_institution: dict[str, list[Row]] = {}
     for r in rows:
@@ -531,22 +530,38 @@ def quality_section(
     return {"weights": QUALITY_WEIGHTS, "overall": overall, "by_institution": institutions}
 
 
-def state_ranking(year: int, month: int) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class MonthData:
+    """What every section reads of a month in a scope, computed once."""
+
+    rows: list[Row]
+    breached: Breaches
+    constancy: dict[str, Any]
+
+
+def month_data(year: int, month: int, state: str | None) -> MonthData:
+    rows = month_rows(year, month, state)
+    return MonthData(
+        rows, breaches_by_row(year, month, rows), constancy_section(year, month, state, rows)
+    )
+
+
+def state_ranking(national: MonthData) -> list[dict[str, Any]]:
     """Every state's quality index for the month, best first (ties by state code)."""
-    rows = month_rows(year, month, None)
-    breached = breaches_by_row(year, month, rows)
-    constancy = constancy_section(year, month, None, rows)
     state_of = dict(Institution.objects.values_list("code", "state_id"))
     names = dict(State.objects.values_list("code", "name"))
+    rows_of: dict[str, list[Row]] = {}
+    for r in national.rows:
+        rows_of.setdefault(r.state, []).append(r)
+    days_of: dict[str, list[int]] = {}  # state -> [expected, reported]
+    for i in national.constancy["institutions"]:
+        days = days_of.setdefault(state_of.get(i["institution"]) or "", [0, 0])
+        days[0] += i["expected_days"]
+        days[1] += i["days_with_captures"] + i["days_with_zero_report"]
     ranking = []
     for code in sorted(names):
-        mine = [r for r in rows if r.state == code]
-        institutions = [
-            i for i in constancy["institutions"] if state_of.get(i["institution"]) == code
-        ]
-        expected = sum(i["expected_days"] for i in institutions)
-        reported = sum(i["days_with_captures"] + i["days_with_zero_report"] for i in institutions)
-        q = quality(mine, breached, expected, reported)
+        expected, reported = days_of.get(code, [0, 0])
+        q = quality(rows_of.get(code, []), national.breached, expected, reported)
         ranking.append({"state": code, "name": names[code], "index": q["index"]})
     ranking.sort(key=lambda s: (s["index"] is None, -(s["index"] or 0), s["state"]))
     for position, item in enumerate(ranking, start=1):
@@ -556,31 +571,30 @@ def state_ranking(year: int, month: int) -> list[dict[str, Any]]:
 
 def headline(year: int, month: int, state: str | None) -> dict[str, Any]:
     """The figures the trends compare (section 8)."""
-    rows = month_rows(year, month, state)
-    breached = breaches_by_row(year, month, rows)
-    constancy = constancy_section(year, month, state, rows)
-    return _figures(rows, breached, constancy, quality_section(rows, breached, constancy))
+    data = month_data(year, month, state)
+    return _figures(data, quality_section(data.rows, data.breached, data.constancy), None)
 
 
 def _figures(
-    rows: list[Row],
-    breached: dict[int, tuple[set[str], set[str]]],
-    constancy: dict[str, Any],
-    quality_part: dict[str, Any],
+    data: MonthData, quality_part: dict[str, Any], timeliness_part: dict[str, Any] | None
 ) -> dict[str, Any]:
-    registration = timeliness(rows)["all"]["registration"]
+    registration = (timeliness_part or timeliness(data.rows))["all"]["registration"]
     return {
-        "detentions": len(rows),
+        "detentions": len(data.rows),
         "registration_median_minutes": registration["median_minutes"],
         "registered_within_warning": registration["within"]["warning"],
-        "reporting_rate": constancy["totals"]["reporting_rate"],
-        "detentions_with_a_breach": sum(1 for b, _ in breached.values() if b),
+        "reporting_rate": data.constancy["totals"]["reporting_rate"],
+        "detentions_with_a_breach": sum(1 for b, _ in data.breached.values() if b),
         "quality_index": quality_part["overall"]["index"],
     }
 
 
 def previous_month(year: int, month: int) -> tuple[int, int]:
     return (year, month - 1) if month > 1 else (year - 1, 12)
+
+
+def next_month(year: int, month: int) -> tuple[int, int]:
+    return (year, month + 1) if month < 12 else (year + 1, 1)
 
 
 def trends(year: int, month: int, state: str | None, current: dict[str, Any]) -> dict[str, Any]:
@@ -610,25 +624,25 @@ def trends(year: int, month: int, state: str | None, current: dict[str, Any]) ->
 
 
 def monthly(year: int, month: int, state: str | None) -> dict[str, Any]:
-    """The report as JSON-ready data: one state, or the nation when ``state`` is None."""
-    rows = month_rows(year, month, state)
-    breached = breaches_by_row(year, month, rows)
-    constancy = constancy_section(year, month, state, rows)
-    quality_part = quality_section(rows, breached, constancy)
-    ranking = state_ranking(year, month)
-    current = _figures(rows, breached, constancy, quality_part)
-    quality_part["state_ranking"] = ranking
+    """The report as JSON-ready data: one state, or the nation when ``state`` is None. A
+    state's report reads the nation's month too, for its rank; the nation's reads it once."""
+    data = month_data(year, month, state)
+    national = data if state is None else month_data(year, month, None)
+    quality_part = quality_section(data.rows, data.breached, data.constancy)
+    timeliness_part = timeliness(data.rows)
+    current = _figures(data, quality_part, timeliness_part)
+    quality_part["state_ranking"] = ranking = state_ranking(national)
     if state:
         quality_part["rank"] = next((s["rank"] for s in ranking if s["state"] == state), None)
     return {
         "month": f"{year:04d}-{month:02d}",
         "state": state,
         "state_name": State.objects.get(code=state).name if state else "Nacional",
-        "volume": volume(rows),
-        "timeliness": timeliness(rows),
-        "completeness": completeness(rows),
-        "constancy": constancy,
-        "legal_clocks": clocks_section(year, month, rows),
+        "volume": volume(data.rows),
+        "timeliness": timeliness_part,
+        "completeness": completeness(data.rows),
+        "constancy": data.constancy,
+        "legal_clocks": clocks_section(data.rows, data.breached),
         "corrections": corrections_section(year, month, state),
         "quality": quality_part,
         "trends": trends(year, month, state, current),

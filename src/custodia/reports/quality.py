@@ -47,8 +47,9 @@ def violations(year: int, month: int, state: str | None) -> dict[str, Any]:
     months = [(year, month)]
     while len(months) < TREND_MONTHS:
         months.insert(0, previous_month(*months[0]))
-    per_month = {m: Counter(c for f in flagged(*m, state) for c in f.codes) for m in months}
-    current = flagged(year, month, state)
+    found = {m: flagged(*m, state) for m in months}  # each month read once
+    per_month = {m: Counter(c for f in found[m] for c in f.codes) for m in months}
+    current = found[(year, month)]
     by_code: dict[str, Counter[str]] = {}
     for f in current:
         for code in f.codes:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from custodia.core import access
 from custodia.core.errors import InvalidFields
-from custodia.core.models import Institution, Role, User
+from custodia.core.models import Institution, State, User
 from custodia.registry.models import Detention
 
 from .models import ZeroReport
@@ -39,15 +39,31 @@ def month_days(year: int, month: int) -> list[date]:
     return [date(year, month, d) for d in range(1, calendar.monthrange(year, month)[1] + 1)]
 
 
-def may_read_constancy(user: User, institution: Institution) -> bool:
-    """An institution's own people, the analysts of its state, national analysts, auditors."""
-    if not access.is_active_member(user):
-        return False
-    if user.role in {Role.NATIONAL_ANALYST, Role.AUDITOR}:
-        return True
-    if user.role == Role.STATE_ANALYST:
-        return user.institution is not None and user.institution.state_id == institution.state_id
-    return user.institution_id == institution.pk
+def report_scope(user: User, state: str) -> str | None:
+    """The state of the report the user asked for and may read (None: national); a Spanish
+    error for a code that is no state, AccessDenied out of jurisdiction (``access``)."""
+    state = state.strip()
+    if state and not State.objects.filter(code=state).exists():
+        raise InvalidFields([("state", "Entidad: use la clave INEGI de dos dígitos, p. ej. 29.")])
+    return access.report_scope(user, state)
+
+
+MONTH_NAMES = (
+    "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
+    "octubre", "noviembre", "diciembre",
+)  # fmt: skip
+
+
+def month_label(year: int, month: int) -> str:
+    """ "junio de 2026" """
+    return f"{MONTH_NAMES[month - 1]} de {year}"
+
+
+def expected_days(institution: Institution, days: list[date]) -> list[date]:
+    """The days of ``days`` on which the institution was expected to capture or file a zero
+    report: those it operated, up to today (days still to come are not expected yet)."""
+    today = timezone.now().astimezone(zone_of(institution)).date()
+    return [d for d in days if institution.operated_on(d) and d <= today]
 
 
 @dataclass
@@ -122,6 +138,5 @@ def constancy(institution: Institution, year: int, month: int) -> Constancy:
             institution=institution, day__gte=days[0], day__lte=days[-1]
         )
     }
-    today = timezone.now().astimezone(zone).date()  # days still to come are not expected yet
-    expected = [d for d in days if institution.operated_on(d) and d <= today]
+    expected = expected_days(institution, days)
     return Constancy(institution, year, month, expected, captured, zero)

@@ -12,12 +12,15 @@ from django.utils import timezone
 from custodia.core import access
 from custodia.core.accesslog import log_access
 from custodia.core.errors import InvalidFields
-from custodia.core.models import Channel, Role, User
+from custodia.core.models import Channel, User
 from custodia.registry.models import Detention
 
 from .models import ZeroReport
 
-FILERS = frozenset({Role.CAPTURE, Role.SUPERVISOR})
+# Who files a zero report is who registers detentions: the statement is its negative.
+NOT_A_FILER = (
+    "Sólo el personal de captura o de supervisión de una policía activa presenta reportes en cero."
+)
 NOTE_LIMIT = 300
 
 
@@ -44,13 +47,10 @@ def file_zero_report(
     """The actor's institution states it detained nobody on ``day`` (its local date). Refused,
     with every reason in Spanish, for a future day, a day outside the institution's operating
     dates, a day it already reported or on which it registered detentions."""
-    if not (access.is_active_member(actor) and actor.role in FILERS):
-        raise access.AccessDenied(
-            "Sólo el personal de captura o de supervisión de una policía presenta reportes en cero."
-        )
+    if not access.can_register_detention(actor):
+        raise access.AccessDenied(NOT_A_FILER)
     institution = actor.institution
-    if institution is None or not institution.is_police:
-        raise access.AccessDenied("Sólo las instituciones policiales presentan reportes en cero.")
+    assert institution is not None  # can_register_detention
     day = parse_day(day)
     note = (note or "").strip()
     errors: list[tuple[str, str]] = []
