@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from custodia.registry import clocks, custody
@@ -21,9 +21,11 @@ CIVIC = Authority("civic_judge", "Juzgado Cívico", "jc")
 def registration(
     detained: datetime, basis: str = "flagrante", age_group: str = "adult"
 ) -> Registration:
-    return Registration(
-        detained, detained + timedelta(minutes=10), "police", "Policía", "Centro", basis, age_group
-    )
+    # Ten minutes later as an instant (added in UTC): wall-clock arithmetic on a zone-aware
+    # datetime would move across a daylight-saving change, and the same instants written in two
+    # zones would no longer be the same instants.
+    registered = (detained.astimezone(UTC) + timedelta(minutes=10)).astimezone(detained.tzinfo)
+    return Registration(detained, registered, "police", "Policía", "Centro", basis, age_group)
 
 
 def state_after(reg: Registration, *events: tuple[str, float, dict[str, object]]) -> custody.State:
@@ -198,6 +200,13 @@ zones = st.sampled_from(
 
 
 @given(moments, st.floats(0.1, 60), st.floats(0, 200), zones, zones)
+@example(  # the end of daylight saving time in Ciudad Juárez, once found by Hypothesis
+    datetime(2023, 11, 5, 8, 0, tzinfo=UTC),
+    1.0,
+    0.0,
+    "America/Mexico_City",
+    "America/Ciudad_Juarez",
+)
 def test_clocks_depend_on_instants_not_on_how_they_are_written(
     detained: datetime, handover_hours: float, later: float, zone_a: str, zone_b: str
 ) -> None:
