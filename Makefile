@@ -9,7 +9,7 @@ DETENTIONS ?= 300
 # Leaves loaded by the ledger benchmark (proofs, verification); a few minutes at 1 000 000.
 SCALE ?= 1000000
 
-.PHONY: bench-search run test test-postgres lint install demo docs lock clean bench
+.PHONY: bench-reports bench-search run test test-postgres lint install demo docs lock clean bench
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,20 @@ HELD ?= 300000
 BACKEND ?= postgres
 bench-search: $(STAMP)
 	$(BIN)/python -m benchmarks.search --people $(PEOPLE) --held $(HELD) --backend $(BACKEND)
+
+# The monthly report on a synthetic nation in PostgreSQL, against one SQL aggregate of the month,
+# DuckDB over Parquet and pandas over CSV (benchmarks/README.md). REPORT_DB keeps the loaded
+# database (about 80 minutes at 10 million) and reuses it on the next run.
+# Writes benchmarks/results/<date>-reports-<n>.md.
+REPORT_DETENTIONS ?= 10000000
+REPORT_DB ?=
+BENCH_STAMP := $(VENV)/.bench-stamp
+$(BENCH_STAMP): benchmarks/requirements.lock $(STAMP)
+	$(BIN)/pip install --quiet --require-hashes -r benchmarks/requirements.lock
+	touch $(BENCH_STAMP)
+
+bench-reports: $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks.reports --detentions $(REPORT_DETENTIONS) $(if $(REPORT_DB),--database $(REPORT_DB))
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -36,13 +36,17 @@ class Environment:
 
 
 @contextmanager
-def fresh_environment(server: str, *, keep: bool) -> Iterator[Environment]:
-    """Create ``custodia_bench_<pid>``, point Django at it (and at a temporary var directory with
-    a throw-away Ed25519 key), migrate, and drop everything afterwards unless ``keep``."""
-    name = f"custodia_bench_{os.getpid()}"
+def fresh_environment(server: str, *, keep: bool, name: str | None = None) -> Iterator[Environment]:
+    """Create ``custodia_bench_<pid>`` (or ``name``), point Django at it (and at a temporary var
+    directory with a throw-away Ed25519 key), migrate, and drop everything afterwards unless
+    ``keep``. A ``name`` that already exists is reused as it is (migrated, not emptied): a kept
+    database from an earlier run, so that a long load is not repeated."""
+    name = name or f"custodia_bench_{os.getpid()}"
     admin = database_url(server, "postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     var_dir = Path(tempfile.mkdtemp(prefix="custodia-bench-"))
     env = Environment(server=server, name=name, url=database_url(server, name), var_dir=var_dir)
     try:

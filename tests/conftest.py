@@ -72,6 +72,27 @@ def projection_matches_events(request: pytest.FixtureRequest) -> Iterator[None]:
         if (diff := differences(d, replay_detention(d)))
     }
     assert not found, f"stored state differs from the events: {found}"
+    assert_report_counts_match_the_registry()
+
+
+def assert_report_counts_match_the_registry() -> None:
+    """The monthly report's rollup, kept current by every write, must equal a recount of the
+    registry for every month that has detentions, events or counts (``rollup.check``)."""
+    from zoneinfo import ZoneInfo
+
+    from custodia.registry.models import CustodyEvent, Detention
+    from custodia.reports import rollup
+    from custodia.reports.models import StateMonthCount
+
+    months = set(StateMonthCount.objects.values_list("month", flat=True))
+    for moment, zone in [
+        *Detention.objects.values_list("detained_at", "place_timezone"),
+        *CustodyEvent.objects.values_list("recorded_at", "local_zone"),
+    ]:
+        local = moment.astimezone(ZoneInfo(zone))
+        months.add(local.year * 100 + local.month)
+    problems = [p for m in sorted(months) for p in rollup.check(m // 100, m % 100)]
+    assert not problems, f"the report's counts differ from the registry: {problems[:5]}"
 
 
 @pytest.fixture

@@ -42,12 +42,13 @@ class RunReport:
     delivered: int = 0
     retried: int = 0
     failed: int = 0
+    recounted: int = 0
 
     def __str__(self) -> str:
         return (
             f"plazos vencidos nuevos: {self.breaches} · mensajes repartidos: {self.fanned_out} · "
             f"entregas: {self.delivered} · reintentos pendientes: {self.retried} · "
-            f"fallidas: {self.failed}"
+            f"fallidas: {self.failed} · detenciones recontadas para el informe: {self.recounted}"
         )
 
 
@@ -373,9 +374,13 @@ def run_once(now: datetime | None = None) -> RunReport:
     now = now or timezone.now()
     report = RunReport()
     from custodia.ledger.services import ensure_checkpoint_current
+    from custodia.reports import rollup
 
     ensure_checkpoint_current()  # sign leaves that no later write has signed
     report.breaches = scan_breaches(now)
+    # Clocks that fell due since the report's counts were written: counted now, so that
+    # reading a report seldom has any left to count.
+    report.recounted = rollup.refresh_due(now)
     report.fanned_out = fan_out(now)
     deliver_due(now, report)
     return report

@@ -18,6 +18,7 @@ from custodia.core.models import Channel, Institution, Municipality, State, User
 from custodia.ledger.commitments import new_salt, person_digest
 from custodia.ledger.services import append_event, person_document
 from custodia.lookup import index as name_index
+from custodia.reports import rollup
 
 from . import custody, rules
 from .folio import new_folio
@@ -292,6 +293,8 @@ def detention_register(
         )
         # Last: the append locks the ledger head until commit, so it should hold it briefly.
         append_event(registered, detention.folio, salt)
+        # The report's counts, while the head is held: no two writers contend for them.
+        rollup.refresh([detention.pk], now=registered_at)
     return Registration(detention=detention, warnings=warnings)
 
 
@@ -443,6 +446,9 @@ def _commit_event(
     )
     # Last: the append locks the ledger head until commit, so it should hold it briefly.
     append_event(event, detention.folio, new_salt())
+    # The report's counts, while the head is held: no two writers contend for them.
+    rollup.refresh([detention.pk], now=event.recorded_at)
+    rollup.count_event(event, detention.state_id)
 
 
 def event_record(

@@ -16,7 +16,7 @@ from custodia.core.api_auth import TokenAuth
 from custodia.core.errors import InvalidFields
 from custodia.core.models import Channel, Institution, User
 
-from . import charts, formats, monthly, queries, services
+from . import formats, monthly, queries, services
 
 router = Router(tags=["Informes"])
 auth = TokenAuth()
@@ -98,11 +98,7 @@ def monthly_report(
     if format == "json":
         return report
     if format == "html":  # the page's own rendering, without the form
-        context = {
-            "report": report,
-            "charts": charts.for_report(report),
-            "month_label": queries.month_label(year, number),
-        }
+        context = formats.page_context(report) | {"month_label": queries.month_label(year, number)}
         page = render_to_string("reports/mensual.html", context, request=request)
         return HttpResponse(page, content_type="text/html; charset=utf-8")
     return formats.download(report, format)

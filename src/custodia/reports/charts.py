@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
+from .monthly import unit_tables
+
 BAR_HEIGHT = 22
 LABEL_WIDTH = 210
 WIDTH = 640
@@ -86,6 +88,7 @@ def heat_map(ident: str, title: str, rows: Sequence[str], counts: Sequence[Seque
 def for_report(report: dict[str, Any]) -> dict[str, str]:
     """The charts of a monthly report (``reports.monthly``), by name, for the page."""
     volume = report["volume"]
+    units = unit_tables(report)
 
     def items(key: str) -> list[tuple[str, float]]:
         return [(i["label"], i["count"]) for i in volume[key]]
@@ -97,7 +100,11 @@ def for_report(report: dict[str, Any]) -> dict[str, str]:
     ]
     return {
         "basis": bars("c-basis", "Detenciones por fundamento", items("by_arrest_basis")),
-        "institution": bars("c-inst", "Detenciones por institución", items("by_institution")[:15]),
+        "units": bars(
+            "c-units",
+            f"Detenciones por {units['plural']}",
+            [(i["label"], i["count"]) for i in units["volume"]][:15],
+        ),
         "sex": bars("c-sex", "Detenciones por sexo", items("by_sex")),
         "age": bars("c-age", "Detenciones por edad (años)", items("by_age_band")),
         "outcome": bars("c-outcome", "Situación actual", items("by_outcome")),

@@ -29,6 +29,14 @@ SECTION_TITLES = {
 CSV_HEADER = ("seccion", "tabla", "clave", "etiqueta", "medida", "valor")
 
 
+def page_context(report: dict[str, Any]) -> dict[str, Any]:
+    """What the page template ``reports/mensual.html`` renders a report with."""
+    from . import charts
+    from .monthly import unit_tables
+
+    return {"report": report, "charts": charts.for_report(report), "units": unit_tables(report)}
+
+
 def as_json(report: dict[str, Any]) -> str:
     return json.dumps(report, ensure_ascii=False, indent=2)
 

@@ -1,46 +1,36 @@
-"""The monthly report's figures (docs/reports.md), computed from the month's detentions.
+"""The monthly report's figures (docs/reports.md), read from the rollup's counts (``rollup``).
 
-Built so far: volume (section 1), timeliness (section 2) and completeness (section 3). A
-detention belongs to the local date where it happened (its ``place_timezone``), so the month is
-read with bounds wide enough for every Mexican time zone and then cut exactly, one by one.
+A state's report breaks its figures down by institution; the national report by state. Every
+figure comes from the counts of the month (a few thousand rows, whatever the number of
+detentions), plus the few facts whose clocks fell due since they were counted.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db import connection
+from django.utils import timezone
 
 from custodia.core.models import POLICE_KINDS, Institution, State
-from custodia.registry import clocks, custody
+from custodia.registry import clocks
 from custodia.registry.alerts import clock_policy
-from custodia.registry.models import ArrestBasis, CustodyEvent, Detention, Sex, Status
+from custodia.registry.models import ArrestBasis, Sex, Status
 
-from .models import ZeroReport
-from .queries import expected_days, month_days
+from . import rollup
+from .models import InstitutionMonthCount, StateMonthCount, ZeroReport
+from .queries import expected_span, month_days
+from .rollup import AGE_BANDS, FIELDS, UNKNOWN_AGE, month_key, next_month
 
-AGE_BANDS = (
-    ("0-11", 0, 11),
-    ("12-17", 12, 17),
-    ("18-29", 18, 29),
-    ("30-44", 30, 44),
-    ("45-59", 45, 59),
-    ("60+", 60, 200),
-)
-UNKNOWN_AGE = "sin dato"
 WEEKDAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
-
-
-def age_band(age: int | None) -> str:
-    if age is None:
-        return UNKNOWN_AGE
-    return next(label for label, low, high in AGE_BANDS if low <= age <= high)
+NATIONAL_UNIT = ""  # the unit of institutions with no state (Guardia Nacional…)
+NATIONAL_UNIT_NAME = "Instituciones de alcance nacional"
 
 
 def month_window(year: int, month: int) -> tuple[datetime, datetime]:
@@ -53,408 +43,433 @@ def month_window(year: int, month: int) -> tuple[datetime, datetime]:
     return start, end
 
 
-def nearest_rank(sorted_values: Sequence[float], share: float) -> float | None:
-    """The nearest-rank percentile: the smallest value with at least ``share`` of the values at
-    or below it. None for no values."""
-    if not sorted_values:
-        return None
-    rank = max(1, -(-int(share * 1000) * len(sorted_values) // 1000))  # ceil without floats
-    return sorted_values[rank - 1]
+def previous_month(year: int, month: int) -> tuple[int, int]:
+    return (year, month - 1) if month > 1 else (year - 1, 12)
 
 
-@dataclass(frozen=True)
-class Row:
-    """What the report reads of one detention."""
-
-    folio: str
-    state: str
-    institution: str
-    municipality: str | None
-    local: datetime  # detention time on the local clock where it happened
-    arrest_basis: str
-    sex: str
-    age: int | None
-    status: str
-    registration_minutes: float
-    handover_minutes: float | None
-    present: frozenset[str] = frozenset()  # completeness: the FIELDS this record fills
-    projection: dict[str, Any] | None = None  # custody_state, for the legal clocks
-    pk: int = 0
+# --- reading the counts -----------------------------------------------------------------------
 
 
-# Completeness (section 3): each field, whether the law or the form requires it, and when a
-# record counts as having it. Required fields are enforced at capture, so gaps there point at
-# other channels (bulk imports) or at "unknown" answers.
-FIELDS = (
-    ("given_names", "Nombre(s)", True),
-    ("first_surname", "Primer apellido", True),
-    ("sex", "Sexo (determinado)", True),
-    ("age", "Edad o fecha de nacimiento", True),
-    ("reason", "Motivo", True),
-    ("officers", "Elementos aprehensores", True),
-    ("receiving_authority", "Autoridad receptora", True),
-    ("second_surname", "Segundo apellido", False),
-    ("curp", "CURP", False),
-    ("birth_date", "Fecha de nacimiento", False),
-    ("nationality", "Nacionalidad", False),
-    ("physical_condition", "Estado físico y lesiones", False),
-    ("municipality", "Municipio", False),
-    ("address", "Domicilio del lugar", False),
-    ("coordinates", "Coordenadas", False),
-    ("contact", "Persona de contacto", False),
-    ("receiving_institution", "Autoridad receptora del catálogo", False),
-    ("officers_cuip", "CUIP de todos los elementos", False),
+@dataclass
+class Tally:
+    """The counts of one unit (a state, an institution, the nation) in a month."""
+
+    counts: dict[str, Counter[str]] = field(default_factory=dict)
+
+    def __getitem__(self, dimension: str) -> Counter[str]:
+        return self.counts.setdefault(dimension, Counter())
+
+    def add(self, dimension: str, key: str, n: int) -> None:
+        self[dimension][key] += n
+
+    @property
+    def total(self) -> int:
+        return self["total"][""]
+
+
+@dataclass
+class MonthCounts:
+    """A month in a scope: the scope's tally and one tally per unit (the institutions of a
+    state, or the states of the nation), by code."""
+
+    year: int
+    month: int
+    state: str | None
+    scope: Tally
+    units: dict[str, Tally]
+
+    @property
+    def unit(self) -> str:
+        return "institution" if self.state else "state"
+
+
+# Dimensions the national report needs per state (the rest only for the nation as a whole).
+UNIT_DIMENSIONS = frozenset(
+    {"total", "registration", "handover", "fields", "clocks", *rollup.EVENT_DIMENSIONS}
 )
+HEADLINE_DIMENSIONS = ("total", "registration", "fields", "clocks")
 
 
-COLUMNS = (
-    "pk",
-    "folio",
-    "state_id",
-    "institution__code",
-    "municipality_id",
-    "detained_at",
-    "place_timezone",
-    "registered_at",
-    "arrest_basis",
-    "person__sex",
-    "person__age",
-    "status",
-    "custody_state",
-    # completeness
-    "person__given_names",
-    "person__first_surname",
-    "person__second_surname",
-    "person__curp",
-    "person__birth_date",
-    "person__nationality",
-    "person__physical_condition",
-    "reason",
-    "receiving_name",
-    "receiving_institution_id",
-    "address",
-    "latitude",
-    "longitude",
-    "contact_name",
-    "contact_phone",
-    "officers_n",
-    "officers_without_cuip",
-)
-
-
-def month_rows(year: int, month: int, state: str | None) -> list[Row]:
-    start, end = month_window(year, month)
-    detentions = Detention.objects.filter(detained_at__gte=start, detained_at__lt=end)
+def month_counts(
+    year: int, month: int, state: str | None, dimensions: Iterable[str] | None = None
+) -> MonthCounts:
+    """The month's counts in a scope (``dimensions``: only these), with what clocks changed
+    since they were written (``rollup.pending``), read without writing."""
+    key = month_key(year, month)
+    wanted = list(dimensions) if dimensions is not None else None
+    scope, units = Tally(), dict[str, Tally]()
+    states = StateMonthCount.objects.filter(month=key)
+    if wanted is not None:
+        states = states.filter(dimension__in=wanted)
     if state:
-        detentions = detentions.filter(state_id=state)
-    found = (
-        detentions.order_by()
-        .annotate(
-            officers_n=Count("officers"),
-            officers_without_cuip=Count("officers", filter=Q(officers__cuip="")),
-        )
-        .values(*COLUMNS)
-    )
-    rows = []
-    for v in found.iterator(chunk_size=5000):
-        detained = v["detained_at"]
-        local = detained.astimezone(ZoneInfo(v["place_timezone"]))
-        if (local.year, local.month) != (year, month):
-            continue
-        handed = (v["custody_state"] or {}).get("handed_over_at")
-        handover = None
-        if handed:
-            handover = (datetime.fromisoformat(handed) - detained).total_seconds() / 60
-        rows.append(
-            Row(
-                folio=v["folio"],
-                state=v["state_id"],
-                institution=v["institution__code"],
-                municipality=v["municipality_id"],
-                local=local,
-                arrest_basis=v["arrest_basis"],
-                sex=v["person__sex"] or Sex.UNKNOWN,
-                age=v["person__age"],
-                status=v["status"],
-                registration_minutes=(v["registered_at"] - detained).total_seconds() / 60,
-                handover_minutes=handover,
-                present=_present(v),
-                projection=v["custody_state"],
-                pk=v["pk"],
-            )
-        )
-    return rows
+        codes = dict(Institution.objects.values_list("pk", "code"))
+        for dimension, k, n in states.filter(state=state).values_list("dimension", "key", "n"):
+            scope.add(dimension, k, n)
+        found = InstitutionMonthCount.objects.filter(month=key, state=state)
+        if wanted is not None:
+            found = found.filter(dimension__in=wanted)
+        for pk, dimension, k, n in found.values_list("institution", "dimension", "key", "n"):
+            units.setdefault(codes.get(pk, str(pk)), Tally()).add(dimension, k, n)
+    else:
+        codes = {}
+        for code, dimension, k, n in states.exclude(dimension="municipality").values_list(
+            "state", "dimension", "key", "n"
+        ):
+            scope.add(dimension, k, n)
+            if dimension in UNIT_DIMENSIONS:
+                units.setdefault(code, Tally()).add(dimension, k, n)
+    late = rollup.pending(key, state, timezone.now())
+    for (_, dimension, code, k), n in late.states.items():
+        if wanted is None or dimension in wanted:
+            scope.add(dimension, k, n)
+            if not state and dimension in UNIT_DIMENSIONS:
+                units.setdefault(code, Tally()).add(dimension, k, n)
+    if state:
+        codes = codes or dict(Institution.objects.values_list("pk", "code"))
+        for (_, dimension, _, pk, k), n in late.institutions.items():
+            if wanted is None or dimension in wanted:
+                units.setdefault(codes.get(pk, str(pk)), Tally()).add(dimension, k, n)
+    return MonthCounts(year, month, state, scope, units)
 
 
-def _present(v: dict[str, Any]) -> frozenset[str]:
-    """Which of ``FIELDS`` a record fills."""
-    checks = {
-        "given_names": bool(v["person__given_names"]),
-        "first_surname": bool(v["person__first_surname"]),
-        "sex": v["person__sex"] not in (None, "", Sex.UNKNOWN),
-        "age": v["person__age"] is not None or v["person__birth_date"] is not None,
-        "reason": bool((v["reason"] or "").strip()),
-        "officers": v["officers_n"] > 0,
-        "receiving_authority": bool(v["receiving_name"]),
-        "second_surname": bool(v["person__second_surname"]),
-        "curp": bool(v["person__curp"]),
-        "birth_date": v["person__birth_date"] is not None,
-        "nationality": bool(v["person__nationality"]),
-        "physical_condition": bool((v["person__physical_condition"] or "").strip()),
-        "municipality": v["municipality_id"] is not None,
-        "address": bool(v["address"]),
-        "coordinates": v["latitude"] is not None and v["longitude"] is not None,
-        "contact": bool(v["contact_name"] or v["contact_phone"]),
-        "receiving_institution": v["receiving_institution_id"] is not None,
-        "officers_cuip": v["officers_n"] > 0 and v["officers_without_cuip"] == 0,
-    }
-    return frozenset(name for name, ok in checks.items() if ok)
+# --- sections ---------------------------------------------------------------------------------
 
 
-def _labelled(counts: Counter[str], labels: dict[str, str]) -> list[dict[str, Any]]:
+def nearest_rank(histogram: Mapping[int, int], share: float) -> int | None:
+    """The nearest-rank percentile of a histogram (value -> count): the smallest value with at
+    least ``share`` of the values at or below it. None for no values."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    rank = max(1, -(-int(share * 1000) * total // 1000))  # ceil without floats
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if seen >= rank:
+            return value
+    raise AssertionError("unreachable: the ranks add up to the total")
+
+
+def _histogram(counts: Counter[str]) -> dict[int, int]:
+    return {int(k): n for k, n in counts.items() if k != "" and n > 0}
+
+
+def _labelled(counts: Mapping[str, int], labels: Mapping[str, str]) -> list[dict[str, Any]]:
     return [
         {"key": key, "label": labels.get(key, key), "count": n}
         for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        if n > 0
     ]
 
 
-def volume(rows: Iterable[Row]) -> dict[str, Any]:
-    rows = list(rows)
-    institutions = dict(Institution.objects.values_list("code", "name"))
+def _state_names() -> dict[str, str]:
+    return {**dict(State.objects.values_list("code", "name")), NATIONAL_UNIT: NATIONAL_UNIT_NAME}
+
+
+def unit_names(counts: MonthCounts) -> dict[str, str]:
+    if counts.state:
+        return dict(Institution.objects.values_list("code", "name"))
+    return _state_names()
+
+
+def volume(counts: MonthCounts) -> dict[str, Any]:
+    scope = counts.scope
     heat = [[0] * 24 for _ in WEEKDAYS]
-    for r in rows:
-        heat[r.local.weekday()][r.local.hour] += 1
-    bands = Counter(age_band(r.age) for r in rows)
-    return {
-        "total": len(rows),
-        "by_arrest_basis": _labelled(
-            Counter(r.arrest_basis for r in rows), dict(ArrestBasis.choices)
-        ),
-        "by_institution": _labelled(Counter(r.institution for r in rows), institutions),
-        "by_municipality": _labelled(Counter(r.municipality or "sin dato" for r in rows), {}),
-        "by_sex": _labelled(Counter(r.sex for r in rows), dict(Sex.choices)),
+    for slot, n in scope["slot"].items():
+        heat[int(slot) // 24][int(slot) % 24] += n
+    bands = scope["age"]
+    by_unit = _labelled({c: t.total for c, t in counts.units.items()}, unit_names(counts))
+    out: dict[str, Any] = {
+        "total": scope.total,
+        "by_arrest_basis": _labelled(scope["basis"], dict(ArrestBasis.choices)),
+        f"by_{counts.unit}": by_unit,
+    }
+    if counts.state:
+        municipalities = Counter({k or "sin dato": n for k, n in scope["municipality"].items()})
+        out["by_municipality"] = _labelled(municipalities, {})
+    out |= {
+        "by_sex": _labelled(scope["sex"], dict(Sex.choices)),
         "by_age_band": [
             {"key": label, "label": f"{label} años" if label != UNKNOWN_AGE else label, "count": n}
             for label in [*(b[0] for b in AGE_BANDS), UNKNOWN_AGE]
-            if (n := bands[label])
+            if (n := bands[label]) > 0
         ],
-        "by_outcome": _labelled(Counter(r.status for r in rows), dict(Status.choices)),
+        "by_outcome": _labelled(scope["outcome"], dict(Status.choices)),
         "weekday_hour": {"weekdays": list(WEEKDAYS), "counts": heat},
     }
+    return out
 
 
-def _delays(values: list[float], thresholds: dict[str, float]) -> dict[str, Any]:
-    ordered = sorted(values)
-    n = len(ordered)
+def _delays(histogram: dict[int, int], thresholds: dict[str, float]) -> dict[str, Any]:
+    n = sum(histogram.values())
     return {
         "count": n,
-        "median_minutes": nearest_rank(ordered, 0.5),
-        "p90_minutes": nearest_rank(ordered, 0.9),
+        "median_minutes": nearest_rank(histogram, 0.5),
+        "p90_minutes": nearest_rank(histogram, 0.9),
         "within": {
-            name: (sum(1 for v in ordered if v <= limit) / n if n else None)
+            name: (sum(c for v, c in histogram.items() if v <= limit) / n if n else None)
             for name, limit in thresholds.items()
         },
     }
 
 
-def timeliness(rows: Iterable[Row]) -> dict[str, Any]:
-    rows = list(rows)
+def thresholds() -> dict[str, dict[str, float]]:
     policy = clock_policy()
     minutes = lambda d: d.total_seconds() / 60  # noqa: E731
-    registration = {
-        "warning": minutes(policy.registration_warning),
-        "critical": minutes(policy.registration_critical),
-    }
-    handover = {
-        "warning": minutes(policy.handover_warning),
-        "critical": minutes(policy.handover_critical),
-    }
-
-    def section(subset: list[Row]) -> dict[str, Any]:
-        handed = [r.handover_minutes for r in subset if r.handover_minutes is not None]
-        return {
-            "registration": _delays([r.registration_minutes for r in subset], registration),
-            "handover": _delays(handed, handover),
-            "not_handed_over": len(subset) - len(handed),
-        }
-
-    by_institution: dict[str, list[Row]] = {}
-    for r in rows:
-        by_institution.setdefault(r.institution, []).append(r)
     return {
-        "thresholds_minutes": {"registration": registration, "handover": handover},
-        "all": section(rows),
-        "by_institution": {
-            code: section(subset) for code, subset in sorted(by_institution.items())
+        "registration": {
+            "warning": minutes(policy.registration_warning),
+            "critical": minutes(policy.registration_critical),
+        },
+        "handover": {
+            "warning": minutes(policy.handover_warning),
+            "critical": minutes(policy.handover_critical),
         },
     }
 
 
-def completeness(rows: Iterable[Row]) -> dict[str, Any]:
-    rows = list(rows)
-
-    def shares(subset: list[Row]) -> list[dict[str, Any]]:
-        return [
-            {
-                "field": name,
-                "label": label,
-                "required": required,
-                "share": (sum(1 for r in subset if name in r.present) / len(subset))
-                if subset
-                else None,
-            }
-            for name, label, required in FIELDS
-        ]
-
-    by_institution: dict[str, list[Row]] = {}
-    for r in rows:
-        by_institution.setdefault(r.institution, []).append(r)
+def _timeliness_of(tally: Tally, limits: dict[str, dict[str, float]]) -> dict[str, Any]:
     return {
-        "all": shares(rows),
-        "by_institution": {code: shares(subset) for code, subset in sorted(by_institution.items())},
+        "registration": _delays(_histogram(tally["registration"]), limits["registration"]),
+        "handover": _delays(_histogram(tally["handover"]), limits["handover"]),
+        "not_handed_over": tally["handover"][""],
     }
 
 
-def month_end(year: int, month: int, zone: str) -> datetime:
-    """The first instant after the month in ``zone``."""
-    return datetime.combine(date(*next_month(year, month), 1), time.min, tzinfo=ZoneInfo(zone))
+def timeliness(counts: MonthCounts) -> dict[str, Any]:
+    limits = thresholds()
+    return {
+        "thresholds_minutes": limits,
+        "all": _timeliness_of(counts.scope, limits),
+        f"by_{counts.unit}": {
+            code: _timeliness_of(tally, limits)
+            for code, tally in sorted(counts.units.items())
+            if tally.total
+        },
+    }
 
 
-def constancy_section(year: int, month: int, state: str | None, rows: list[Row]) -> dict[str, Any]:
-    """Section 4: per police institution, days with captures, with a zero report, and silent,
-    over the days it operated (expected reporters prorated day by day)."""
+def _shares(tally: Tally) -> list[dict[str, Any]]:
+    masks = {int(k): n for k, n in tally["fields"].items() if n > 0}
+    total = sum(masks.values())
+    return [
+        {
+            "field": name,
+            "label": label,
+            "required": required,
+            "share": (sum(n for m, n in masks.items() if m & (1 << bit)) / total)
+            if total
+            else None,
+        }
+        for bit, (name, label, required) in enumerate(FIELDS)
+    ]
+
+
+def completeness(counts: MonthCounts) -> dict[str, Any]:
+    return {
+        "all": _shares(counts.scope),
+        f"by_{counts.unit}": {
+            code: _shares(tally) for code, tally in sorted(counts.units.items()) if tally.total
+        },
+    }
+
+
+# --- constancy: silence is not zero -----------------------------------------------------------
+
+
+def _day_masks(sql: str, params: list[Any]) -> dict[int, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {pk: int(mask) for pk, mask in cursor.fetchall()}
+
+
+def captured_days(year: int, month: int, state: str | None) -> dict[int, int]:
+    """Per institution (pk): the local days of the month on which it detained someone (in the
+    state, for a state's report), as a bit mask (bit d-1 for day d). Each (institution, day)
+    counted once, whichever states its detentions were in."""
+    table = connection.ops.quote_name(InstitutionMonthCount._meta.db_table)
+    where = "month = %s AND dimension = 'day' AND n > 0"
+    params: list[Any] = [month_key(year, month)]
+    if state:
+        where += " AND state = %s"
+        params.append(state)
+    return _day_masks(
+        f"SELECT institution, SUM(1 << (CAST({connection.ops.quote_name('key')} AS INTEGER) - 1)) "  # noqa: S608
+        f"FROM (SELECT DISTINCT institution, {connection.ops.quote_name('key')} FROM {table} "
+        f"WHERE {where}) AS days GROUP BY institution",
+        params,
+    )
+
+
+def zero_days(year: int, month: int) -> dict[int, int]:
+    """Per institution (pk): the days of the month with a zero report, as a bit mask."""
+    table = connection.ops.quote_name(ZeroReport._meta.db_table)
+    days = month_days(year, month)
+    day_of_month = (
+        "CAST(EXTRACT(DAY FROM day) AS INTEGER)"
+        if connection.vendor == "postgresql"
+        else "CAST(strftime('%%d', day) AS INTEGER)"
+    )
+    return _day_masks(
+        f"SELECT institution_id, SUM(1 << ({day_of_month} - 1)) FROM {table} "  # noqa: S608
+        "WHERE day >= %s AND day <= %s GROUP BY institution_id",
+        [days[0], days[-1]],
+    )
+
+
+def police_of(state: str | None) -> list[Institution]:
+    """The police institutions of a scope: the expected reporters of its constancy."""
     police = Institution.objects.filter(kind__in=POLICE_KINDS).select_related("state")
     if state:
         police = police.filter(state_id=state)
+    return list(police.order_by("code"))
+
+
+def _expected_mask(institution: Institution, year: int, month: int, today: date) -> int:
+    """The days of the month the institution was expected to report, as a bit mask."""
+    first, last = expected_span(institution, today)
     days = month_days(year, month)
-    captured: dict[str, set[date]] = {}
-    for r in rows:
-        captured.setdefault(r.institution, set()).add(r.local.date())
-    zero: dict[int, set[date]] = {}
-    for inst, day in ZeroReport.objects.filter(
-        institution__in=police, day__gte=days[0], day__lte=days[-1]
-    ).values_list("institution_id", "day"):
-        zero.setdefault(inst, set()).add(day)
-    out: list[dict[str, Any]] = []
-    for institution in police.order_by("code"):
-        expected = expected_days(institution, days)
-        mine, said = captured.get(institution.code, set()), zero.get(institution.pk, set())
-        with_captures = sum(1 for d in expected if d in mine)
-        zero_only = sum(1 for d in expected if d in said and d not in mine)
-        out.append(
+    low = max(first, days[0])
+    high = min(last, days[-1]) if last else days[-1]
+    if low > high:
+        return 0
+    return ((1 << (high.day - low.day + 1)) - 1) << (low.day - 1)
+
+
+def constancy_section(
+    year: int, month: int, state: str | None, police: list[Institution] | None = None
+) -> dict[str, Any]:
+    """Section 4: per police institution of the scope (``police``, read if not given), days
+    with captures, with a zero report, and silent, over the days it operated (expected
+    reporters prorated day by day). The national report adds them up by state."""
+    police = police_of(state) if police is None else police
+    captured = captured_days(year, month, state)
+    zero = zero_days(year, month)
+    now = timezone.now()
+    today: dict[str, date] = {}
+    institutions: list[dict[str, Any]] = []
+    for institution in police:
+        zone = institution.timezone
+        if zone not in today:
+            today[zone] = now.astimezone(ZoneInfo(zone)).date()
+        expected = _expected_mask(institution, year, month, today[zone])
+        mine, said = captured.get(institution.pk, 0), zero.get(institution.pk, 0)
+        with_captures = (expected & mine).bit_count()
+        zero_only = (expected & said & ~mine).bit_count()
+        institutions.append(
             {
                 "institution": institution.code,
                 "name": institution.name,
-                "expected_days": len(expected),
+                "state": institution.state_id or NATIONAL_UNIT,
+                "expected_days": expected.bit_count(),
                 "days_with_captures": with_captures,
                 "days_with_zero_report": zero_only,
-                "silent_days": len(expected) - with_captures - zero_only,
-                "contradictions": sum(1 for d in expected if d in said and d in mine),
+                "silent_days": expected.bit_count() - with_captures - zero_only,
+                "contradictions": (expected & said & mine).bit_count(),
             }
         )
-    totals: dict[str, Any] = {
-        key: sum(i[key] for i in out)
-        for key in ("expected_days", "days_with_captures", "days_with_zero_report", "silent_days")
-    }
-    totals["reporting_rate"] = (
-        (totals["days_with_captures"] + totals["days_with_zero_report"]) / totals["expected_days"]
-        if totals["expected_days"]
+    out: dict[str, Any] = {}
+    if state:
+        out["institutions"] = institutions
+    else:
+        names = _state_names()
+        by_state: dict[str, dict[str, Any]] = {}
+        for i in institutions:
+            unit = by_state.setdefault(
+                i["state"], {"state": i["state"], "name": names.get(i["state"], i["state"])}
+            )
+            for key in DAY_COUNTS:
+                unit[key] = unit.get(key, 0) + i[key]
+        out["states"] = [by_state[code] for code in sorted(by_state)]
+    out["totals"] = totals = {key: sum(i[key] for i in institutions) for key in DAY_COUNTS}
+    totals["reporting_rate"] = _reporting_rate(totals)
+    return out
+
+
+DAY_COUNTS = (
+    "expected_days",
+    "days_with_captures",
+    "days_with_zero_report",
+    "silent_days",
+    "contradictions",
+)
+
+
+def _reporting_rate(days: Mapping[str, int]) -> float | None:
+    expected = days["expected_days"]
+    return (
+        (days["days_with_captures"] + days["days_with_zero_report"]) / expected
+        if expected
         else None
     )
-    return {"institutions": out, "totals": totals}
 
 
-Breaches = dict[int, tuple[set[str], set[str]]]  # pk -> (breached by month end, still open then)
+def constancy_units(constancy: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The constancy rows by unit code (institutions of a state, or states)."""
+    if "institutions" in constancy:
+        return {i["institution"]: i for i in constancy["institutions"]}
+    return {s["state"]: s for s in constancy["states"]}
 
 
-def breaches_by_row(year: int, month: int, rows: list[Row]) -> Breaches:
-    """Per detention (pk): the clocks breached by the month's end, and those of them still open
-    then. Judged at the end of the month in the detention's own time zone."""
-    policy = clock_policy()
-    found: Breaches = {}
-    for r in rows:
-        if not r.projection:
-            continue
-        end = month_end(year, month, str(r.local.tzinfo))
-        breached: set[str] = set()
-        still_open: set[str] = set()
-        for clock in clocks.clocks_for(custody.state_from_json(r.projection), end, policy):
-            if clock.due_at >= end or clock.clock == "death_in_custody":
-                continue
-            if clock.ended_at is None or clock.ended_at > end:
-                breached.add(clock.clock)
-                still_open.add(clock.clock)
-            elif clock.ended_at > clock.due_at:
-                breached.add(clock.clock)
-        found[r.pk] = (breached, still_open)
-    return found
+# --- legal clocks, corrections ----------------------------------------------------------------
 
 
-def clocks_section(rows: list[Row], breached_by_row: Breaches) -> dict[str, Any]:
-    """Section 5: for the month's detentions, the clocks breached by the month's end, and those
-    still open then (breached and not ended). Each detention is judged at the end of the month
-    in its own time zone, from its recorded custody instants."""
-    breached: Counter[str] = Counter()
-    still_open: Counter[str] = Counter()
-    with_a_breach = 0
-    for mine, open_ in breached_by_row.values():
-        breached.update(mine)
-        still_open.update(open_)
-        with_a_breach += bool(mine)
-    died = sum(1 for r in rows if r.status == Status.DECEASED)
+def _clock_masks(tally: Tally) -> list[tuple[int, int, int]]:
+    """(breached mask, open mask, detentions) from the ``clocks`` counts."""
+    out = []
+    for key, n in tally["clocks"].items():
+        if n > 0:
+            breached, still_open = (int(part) for part in key.split("-"))
+            out.append((breached, still_open, n))
+    return out
+
+
+def clocks_section(counts: MonthCounts) -> dict[str, Any]:
+    """Section 5: for the month's detentions, the clocks breached by the month's end (or now, in
+    a month not yet over), and those still open then. Each detention is judged at the end of
+    the month in its own time zone, from its recorded custody instants."""
+    masks = _clock_masks(counts.scope)
     return {
         "clocks": [
             {
                 "clock": key,
-                "label": label,
-                "basis": basis,
-                "breached": breached[key],
-                "open_at_month_end": still_open[key],
+                "label": clocks.CLOCKS[key][0],
+                "basis": clocks.CLOCKS[key][1],
+                "breached": sum(n for b, _, n in masks if b & (1 << bit)),
+                "open_at_month_end": sum(n for _, o, n in masks if o & (1 << bit)),
             }
-            for key, (label, basis) in clocks.CLOCKS.items()
-            if key != "death_in_custody"
+            for bit, key in enumerate(rollup.CLOCK_BITS)
         ],
-        "deaths_in_custody": died,
-        "detentions_with_a_breach": with_a_breach,
+        "deaths_in_custody": counts.scope["outcome"][Status.DECEASED],
+        "detentions_with_a_breach": sum(n for b, _, n in masks if b),
     }
 
 
-def corrections_section(year: int, month: int, state: str | None) -> dict[str, Any]:
+def corrections_section(counts: MonthCounts) -> dict[str, Any]:
     """Section 6: corrections recorded in the month, and updates by receiving authorities
-    recorded late (more than ``CUSTODIA_LATE_UPDATE_MINUTES`` after the fact), per institution.
-    An event belongs to the month of its recording, on its local clock."""
-    start, end = month_window(year, month)
-    events = CustodyEvent.objects.filter(recorded_at__gte=start, recorded_at__lt=end)
-    if state:
-        events = events.filter(detention__state_id=state)
-    late_after = settings.CUSTODIA_LATE_UPDATE_MINUTES
-    corrections: Counter[str] = Counter()
-    updates: Counter[str] = Counter()
-    late: Counter[str] = Counter()
-    for kind, recorded, occurred, zone, code, inst_kind in events.values_list(
-        "kind", "recorded_at", "occurred_at", "local_zone", "institution__code",
-        "institution__kind",
-    ).iterator(chunk_size=5000):  # fmt: skip
-        local = recorded.astimezone(ZoneInfo(zone))
-        if (local.year, local.month) != (year, month):
-            continue
-        if kind == "corrected":
-            corrections[code] += 1
-        elif kind != "registered" and inst_kind not in POLICE_KINDS:
-            updates[code] += 1
-            if (recorded - occurred).total_seconds() / 60 > late_after:
-                late[code] += 1
+    recorded late (more than ``CUSTODIA_LATE_UPDATE_MINUTES`` after the fact), per institution
+    (per state, nationally). An event belongs to the month of its recording, on its local
+    clock; redactions are not receiving updates."""
+    scope, unit = counts.scope, counts.unit
     return {
-        "late_after_minutes": late_after,
-        "corrections": sum(corrections.values()),
-        "corrections_by_institution": dict(sorted(corrections.items())),
-        "receiving_updates": sum(updates.values()),
-        "late_receiving_updates": sum(late.values()),
-        "receiving_by_institution": {
-            code: {"updates": updates[code], "late": late[code]} for code in sorted(updates)
+        "late_after_minutes": settings.CUSTODIA_LATE_UPDATE_MINUTES,
+        "corrections": scope["correction"][""],
+        f"corrections_by_{unit}": {
+            code: t["correction"][""]
+            for code, t in sorted(counts.units.items())
+            if t["correction"][""]
+        },
+        "receiving_updates": scope["update"][""],
+        "late_receiving_updates": scope["late_update"][""],
+        f"receiving_by_{unit}": {
+            code: {"updates": t["update"][""], "late": t["late_update"][""]}
+            for code, t in sorted(counts.units.items())
+            if t["update"][""]
         },
     }
 
+
+# --- quality index ----------------------------------------------------------------------------
 
 # Quality index (section 7): weights of its components, each a share from 0 to 1.
 QUALITY_WEIGHTS = {
@@ -463,37 +478,35 @@ QUALITY_WEIGHTS = {
     "constancy": 0.25,  # expected days with captures or a zero report
     "legal": 0.20,  # detentions without any clock breached by the month's end
 }
+_REQUIRED = [bit for bit, (_, _, required) in enumerate(FIELDS) if required]
+_OPTIONAL = [bit for bit, (_, _, required) in enumerate(FIELDS) if not required]
 
 
-def record_completeness(r: Row) -> float:
-    required = [name for name, _, req in FIELDS if req]
-    optional = [name for name, _, req in FIELDS if not req]
-    got = 2 * sum(1 for n in required if n in r.present) + sum(
-        1 for n in optional if n in r.present
+def record_completeness(mask: int) -> float:
+    """One record's completeness: its fields filled, required ones counting double."""
+    got = 2 * sum(1 for b in _REQUIRED if mask & (1 << b)) + sum(
+        1 for b in _OPTIONAL if mask & (1 << b)
     )
-    return got / (2 * len(required) + len(optional))
+    return got / (2 * len(_REQUIRED) + len(_OPTIONAL))
 
 
-def quality(
-    rows: list[Row],
-    breached: Breaches,
-    expected_days: int,
-    reported_days: int,
-) -> dict[str, Any]:
+def quality(tally: Tally, expected_days: int, reported_days: int) -> dict[str, Any]:
     """The index, 0 to 100, and its components. A component without data (no detentions, or no
     expected days) is left out and the others are reweighted; no component at all: None."""
     warning = clock_policy().registration_warning.total_seconds() / 60
+    n = tally.total
+    masks = {int(k): c for k, c in tally["fields"].items() if c > 0}
     parts: dict[str, float | None] = {
         "timeliness": (
-            sum(1 for r in rows if r.registration_minutes <= warning) / len(rows) if rows else None
-        ),
-        "completeness": sum(map(record_completeness, rows)) / len(rows) if rows else None,
-        "constancy": reported_days / expected_days if expected_days else None,
-        "legal": (
-            sum(1 for r in rows if not breached.get(r.pk, (set(), set()))[0]) / len(rows)
-            if rows
+            sum(c for v, c in _histogram(tally["registration"]).items() if v <= warning) / n
+            if n
             else None
         ),
+        "completeness": (
+            sum(record_completeness(m) * c for m, c in masks.items()) / n if n else None
+        ),
+        "constancy": reported_days / expected_days if expected_days else None,
+        "legal": (sum(c for b, _, c in _clock_masks(tally) if not b) / n if n else None),
     }
     present = {k: v for k, v in parts.items() if v is not None}
     weight = sum(QUALITY_WEIGHTS[k] for k in present)
@@ -505,63 +518,37 @@ def quality(
     return {"index": index, "components": parts}
 
 
-def quality_section(
-    rows: list[Row], breached: Breaches, constancy: dict[str, Any]
-) -> dict[str, Any]:
-    by_institution: dict[str, list[Row]] = {}
-    for r in rows:
-        by_institution.setdefault(r.institution, []).append(r)
-    days = {i["institution"]: i for i in constancy["institutions"]}
-    codes = sorted(set(by_institution) | set(days))
-    institutions = {}
-    for code in codes:
-        d = days.get(code, {})
-        reported = d.get("days_with_captures", 0) + d.get("days_with_zero_report", 0)
-        institutions[code] = quality(
-            by_institution.get(code, []), breached, d.get("expected_days", 0), reported
+def _reported(days: Mapping[str, int]) -> int:
+    return days.get("days_with_captures", 0) + days.get("days_with_zero_report", 0)
+
+
+def quality_section(counts: MonthCounts, constancy: dict[str, Any]) -> dict[str, Any]:
+    days = constancy_units(constancy)
+    codes = sorted({c for c, t in counts.units.items() if t.total} | set(days))
+    by_unit = {
+        code: quality(
+            counts.units.get(code, Tally()),
+            days.get(code, {}).get("expected_days", 0),
+            _reported(days.get(code, {})),
         )
+        for code in codes
+    }
     totals = constancy["totals"]
-    overall = quality(
-        rows,
-        breached,
-        totals["expected_days"],
-        totals["days_with_captures"] + totals["days_with_zero_report"],
-    )
-    return {"weights": QUALITY_WEIGHTS, "overall": overall, "by_institution": institutions}
+    return {
+        "weights": QUALITY_WEIGHTS,
+        "overall": quality(counts.scope, totals["expected_days"], _reported(totals)),
+        f"by_{counts.unit}": by_unit,
+    }
 
 
-@dataclass(frozen=True)
-class MonthData:
-    """What every section reads of a month in a scope, computed once."""
-
-    rows: list[Row]
-    breached: Breaches
-    constancy: dict[str, Any]
-
-
-def month_data(year: int, month: int, state: str | None) -> MonthData:
-    rows = month_rows(year, month, state)
-    return MonthData(
-        rows, breaches_by_row(year, month, rows), constancy_section(year, month, state, rows)
-    )
-
-
-def state_ranking(national: MonthData) -> list[dict[str, Any]]:
+def state_ranking(national: MonthCounts, constancy: dict[str, Any]) -> list[dict[str, Any]]:
     """Every state's quality index for the month, best first (ties by state code)."""
-    state_of = dict(Institution.objects.values_list("code", "state_id"))
     names = dict(State.objects.values_list("code", "name"))
-    rows_of: dict[str, list[Row]] = {}
-    for r in national.rows:
-        rows_of.setdefault(r.state, []).append(r)
-    days_of: dict[str, list[int]] = {}  # state -> [expected, reported]
-    for i in national.constancy["institutions"]:
-        days = days_of.setdefault(state_of.get(i["institution"]) or "", [0, 0])
-        days[0] += i["expected_days"]
-        days[1] += i["days_with_captures"] + i["days_with_zero_report"]
+    days = constancy_units(constancy)
     ranking = []
     for code in sorted(names):
-        expected, reported = days_of.get(code, [0, 0])
-        q = quality(rows_of.get(code, []), national.breached, expected, reported)
+        d = days.get(code, {})
+        q = quality(national.units.get(code, Tally()), d.get("expected_days", 0), _reported(d))
         ranking.append({"state": code, "name": names[code], "index": q["index"]})
     ranking.sort(key=lambda s: (s["index"] is None, -(s["index"] or 0), s["state"]))
     for position, item in enumerate(ranking, start=1):
@@ -569,38 +556,40 @@ def state_ranking(national: MonthData) -> list[dict[str, Any]]:
     return ranking
 
 
-def headline(year: int, month: int, state: str | None) -> dict[str, Any]:
+# --- trends and the whole report ------------------------------------------------------------
+
+
+def _figures(counts: MonthCounts, constancy: dict[str, Any]) -> dict[str, Any]:
     """The figures the trends compare (section 8)."""
-    data = month_data(year, month, state)
-    return _figures(data, quality_section(data.rows, data.breached, data.constancy), None)
-
-
-def _figures(
-    data: MonthData, quality_part: dict[str, Any], timeliness_part: dict[str, Any] | None
-) -> dict[str, Any]:
-    registration = (timeliness_part or timeliness(data.rows))["all"]["registration"]
+    registration = _delays(_histogram(counts.scope["registration"]), thresholds()["registration"])
+    totals = constancy["totals"]
     return {
-        "detentions": len(data.rows),
+        "detentions": counts.scope.total,
         "registration_median_minutes": registration["median_minutes"],
         "registered_within_warning": registration["within"]["warning"],
-        "reporting_rate": data.constancy["totals"]["reporting_rate"],
-        "detentions_with_a_breach": sum(1 for b, _ in data.breached.values() if b),
-        "quality_index": quality_part["overall"]["index"],
+        "reporting_rate": totals["reporting_rate"],
+        "detentions_with_a_breach": sum(n for b, _, n in _clock_masks(counts.scope) if b),
+        "quality_index": quality(counts.scope, totals["expected_days"], _reported(totals))["index"],
     }
 
 
-def previous_month(year: int, month: int) -> tuple[int, int]:
-    return (year, month - 1) if month > 1 else (year - 1, 12)
+def headline(
+    year: int, month: int, state: str | None, police: list[Institution] | None = None
+) -> dict[str, Any]:
+    counts = month_counts(year, month, state, HEADLINE_DIMENSIONS)
+    return _figures(counts, constancy_section(year, month, state, police))
 
 
-def next_month(year: int, month: int) -> tuple[int, int]:
-    return (year, month + 1) if month < 12 else (year + 1, 1)
-
-
-def trends(year: int, month: int, state: str | None, current: dict[str, Any]) -> dict[str, Any]:
+def trends(
+    year: int,
+    month: int,
+    state: str | None,
+    current: dict[str, Any],
+    police: list[Institution] | None = None,
+) -> dict[str, Any]:
     earlier = previous_month(year, month)
-    before = headline(*earlier, state)
-    last_year = headline(year - 1, month, state)
+    before = headline(*earlier, state, police)
+    last_year = headline(year - 1, month, state, police)
 
     def change(now: Any, then: Any) -> float | None:
         if now is None or then is None:
@@ -623,27 +612,61 @@ def trends(year: int, month: int, state: str | None, current: dict[str, Any]) ->
     }
 
 
+STALE_NOTICE = (
+    "Las cifras agregadas de este informe se contaron con otra versión de Custodia o con otros "
+    "umbrales de plazos: una persona operadora debe ejecutar «custodia report rollup --rebuild»."
+)
+
+
 def monthly(year: int, month: int, state: str | None) -> dict[str, Any]:
-    """The report as JSON-ready data: one state, or the nation when ``state`` is None. A
-    state's report reads the nation's month too, for its rank; the nation's reads it once."""
-    data = month_data(year, month, state)
-    national = data if state is None else month_data(year, month, None)
-    quality_part = quality_section(data.rows, data.breached, data.constancy)
-    timeliness_part = timeliness(data.rows)
-    current = _figures(data, quality_part, timeliness_part)
-    quality_part["state_ranking"] = ranking = state_ranking(national)
+    """The report as JSON-ready data: one state (by institution), or the nation when ``state``
+    is None (by state). A state's report reads the nation's month too, for its rank."""
+    counts = month_counts(year, month, state)
+    all_police = police_of(None)
+    police = [i for i in all_police if i.state_id == state] if state else all_police
+    constancy = constancy_section(year, month, state, police)
+    if state:
+        national = month_counts(year, month, None, HEADLINE_DIMENSIONS)
+        national_constancy = constancy_section(year, month, None, all_police)
+    else:
+        national, national_constancy = counts, constancy
+    quality_part = quality_section(counts, constancy)
+    quality_part["state_ranking"] = ranking = state_ranking(national, national_constancy)
     if state:
         quality_part["rank"] = next((s["rank"] for s in ranking if s["state"] == state), None)
-    return {
+    report: dict[str, Any] = {
         "month": f"{year:04d}-{month:02d}",
         "state": state,
         "state_name": State.objects.get(code=state).name if state else "Nacional",
-        "volume": volume(data.rows),
-        "timeliness": timeliness_part,
-        "completeness": completeness(data.rows),
-        "constancy": data.constancy,
-        "legal_clocks": clocks_section(data.rows, data.breached),
-        "corrections": corrections_section(year, month, state),
+        "unit": counts.unit,
+        "volume": volume(counts),
+        "timeliness": timeliness(counts),
+        "completeness": completeness(counts),
+        "constancy": constancy,
+        "legal_clocks": clocks_section(counts),
+        "corrections": corrections_section(counts),
         "quality": quality_part,
-        "trends": trends(year, month, state, current),
+        "trends": trends(year, month, state, _figures(counts, constancy), police),
+    }
+    if not rollup.is_current():
+        report["notice"] = STALE_NOTICE
+    return report
+
+
+def unit_tables(report: dict[str, Any]) -> dict[str, Any]:
+    """The per-unit tables of a report, whatever its unit, with display names: for the page and
+    the PDF. A state's units are its institutions (shown by code); the nation's, its states."""
+    unit = report["unit"]
+    names = {i["key"]: i["label"] for i in report["volume"][f"by_{unit}"]}
+    constancy = report["constancy"]["institutions" if unit == "institution" else "states"]
+    if unit == "state":
+        names |= {s["state"]: s["name"] for s in constancy}
+    name = (lambda code: code) if unit == "institution" else (lambda code: names.get(code, code))
+    return {
+        "label": "Institución" if unit == "institution" else "Entidad",
+        "plural": "institución" if unit == "institution" else "entidad",
+        "volume": report["volume"][f"by_{unit}"],
+        "timeliness": [(name(c), s) for c, s in report["timeliness"][f"by_{unit}"].items()],
+        "constancy": constancy,
+        "quality": [(name(c), q) for c, q in report["quality"][f"by_{unit}"].items()],
     }

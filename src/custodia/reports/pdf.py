@@ -21,6 +21,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from .monthly import unit_tables
+
 INK = colors.HexColor("#1f4e79")
 WIDTH = letter[0] - 4 * cm
 
@@ -115,14 +117,15 @@ def as_pdf(report: dict[str, Any]) -> bytes:
         _table(["Indicador", "Este mes", "Mes anterior", "Año anterior"], _headline(trends)),
         Paragraph("1. Volumen", styles["Heading2"]),
     ]
-    for key, label in (
-        ("by_arrest_basis", "Por fundamento"),
-        ("by_institution", "Por institución"),
-        ("by_sex", "Por sexo"),
-        ("by_age_band", "Por edad"),
-        ("by_outcome", "Situación actual"),
+    units = unit_tables(report)
+    for items, label in (
+        (volume["by_arrest_basis"], "Por fundamento"),
+        (units["volume"], f"Por {units['plural']}"),
+        (volume["by_sex"], "Por sexo"),
+        (volume["by_age_band"], "Por edad"),
+        (volume["by_outcome"], "Situación actual"),
     ):
-        story += _bars(label, [(i["label"], i["count"]) for i in volume[key]][:15])
+        story += _bars(label, [(i["label"], i["count"]) for i in items][:15])
     story += _heat(
         "Día y hora (hora local)",
         volume["weekday_hour"]["weekdays"],
@@ -131,8 +134,15 @@ def as_pdf(report: dict[str, Any]) -> bytes:
     story += [
         Paragraph("2. Oportunidad", styles["Heading2"]),
         _table(
-            ["Institución", "Registros", "Mediana (min)", "p90 (min)", "Puestas", "Mediana puesta"],
-            _timeliness_rows(report["timeliness"]["by_institution"]),
+            [
+                units["label"],
+                "Registros",
+                "Mediana (min)",
+                "p90 (min)",
+                "Puestas",
+                "Mediana puesta",
+            ],
+            _timeliness_rows(units["timeliness"]),
         ),
         Paragraph("3. Completitud", styles["Heading2"]),
     ]
@@ -145,11 +155,10 @@ def as_pdf(report: dict[str, Any]) -> bytes:
         ],
         " %",
     )
-    constancy = report["constancy"]
     story += [
         Paragraph("4. Constancia", styles["Heading2"]),
         _table(
-            ["Institución", "Días en operación", "Con capturas", "En cero", "Sin información"],
+            [units["label"], "Días en operación", "Con capturas", "En cero", "Sin información"],
             [
                 [
                     i["name"][:45],
@@ -158,7 +167,7 @@ def as_pdf(report: dict[str, Any]) -> bytes:
                     i["days_with_zero_report"],
                     i["silent_days"],
                 ]
-                for i in constancy["institutions"]
+                for i in units["constancy"]
             ],
         ),
         Paragraph("5. Plazos legales", styles["Heading2"]),
@@ -225,15 +234,15 @@ def _headline(trends: dict[str, Any]) -> list[list[Any]]:
     ]
 
 
-def _timeliness_rows(by_institution: dict[str, Any]) -> list[list[Any]]:
+def _timeliness_rows(by_unit: list[tuple[str, Any]]) -> list[list[Any]]:
     return [
         [
-            code,
+            name[:45],
             s["registration"]["count"],
             _minutes(s["registration"]["median_minutes"]),
             _minutes(s["registration"]["p90_minutes"]),
             s["handover"]["count"],
             _minutes(s["handover"]["median_minutes"]),
         ]
-        for code, s in by_institution.items()
+        for name, s in by_unit
     ]

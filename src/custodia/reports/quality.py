@@ -1,5 +1,6 @@
 """Data quality (issue 6): the warning rules a month's captures broke, by rule code and
-institution, with a six-month trend, and the folios behind each count (read, access-logged)."""
+institution (by state, nationally), with a six-month trend, and the folios behind each count
+(read from the registry, access-logged)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from custodia.core.models import Institution
 from custodia.registry.models import Detention
 from custodia.registry.rules import RULES
 
+from .models import InstitutionMonthCount
 from .monthly import month_window, previous_month
+from .rollup import month_key
 
 TREND_MONTHS = 6
 
@@ -42,31 +46,43 @@ def flagged(year: int, month: int, state: str | None) -> list[Flagged]:
 
 
 def violations(year: int, month: int, state: str | None) -> dict[str, Any]:
-    """Counts by rule code and institution for the month, and each code's counts over the last
-    ``TREND_MONTHS`` months (oldest first, ending with this one)."""
+    """Counts by rule code and institution (by state, nationally) for the month, and each
+    code's counts over the last ``TREND_MONTHS`` months (oldest first, ending with this one),
+    from the rollup's counts of warnings."""
     months = [(year, month)]
     while len(months) < TREND_MONTHS:
         months.insert(0, previous_month(*months[0]))
-    found = {m: flagged(*m, state) for m in months}  # each month read once
-    per_month = {m: Counter(c for f in found[m] for c in f.codes) for m in months}
-    current = found[(year, month)]
+    current = month_key(year, month)
+    found = InstitutionMonthCount.objects.filter(
+        month__in=[month_key(*m) for m in months], dimension="warnings", n__gt=0
+    )
+    if state:
+        found = found.filter(state=state)
+    codes_of = dict(Institution.objects.values_list("pk", "code")) if state else {}
+    per_month: dict[int, Counter[str]] = {}
     by_code: dict[str, Counter[str]] = {}
-    for f in current:
-        for code in f.codes:
-            by_code.setdefault(code, Counter())[f.institution] += 1
-    codes = sorted(set(by_code) | {c for counts in per_month.values() for c in counts})
+    for key, unit_state, institution, codes, n in found.values_list(
+        "month", "state", "institution", "key", "n"
+    ):
+        unit = codes_of.get(institution, str(institution)) if state else unit_state
+        for code in codes.split():
+            per_month.setdefault(key, Counter())[code] += n
+            if key == current:
+                by_code.setdefault(code, Counter())[unit] += n
+    unit_name = "institution" if state else "state"
     return {
         "month": f"{year:04d}-{month:02d}",
         "months": [f"{y:04d}-{m:02d}" for y, m in months],
+        "unit": unit_name,
         "rules": [
             {
                 "code": code,
                 "title": RULES[code].title if code in RULES else code,
                 "count": sum(by_code.get(code, Counter()).values()),
-                "by_institution": dict(sorted(by_code.get(code, Counter()).items())),
-                "trend": [per_month[m][code] for m in months],
+                f"by_{unit_name}": dict(sorted(by_code.get(code, Counter()).items())),
+                "trend": [per_month.get(month_key(*m), Counter())[code] for m in months],
             }
-            for code in codes
+            for code in sorted({c for counts in per_month.values() for c in counts})
         ],
     }
 

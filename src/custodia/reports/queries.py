@@ -59,11 +59,19 @@ def month_label(year: int, month: int) -> str:
     return f"{MONTH_NAMES[month - 1]} de {year}"
 
 
+def expected_span(institution: Institution, today: date) -> tuple[date, date | None]:
+    """The first and last days (None: open-ended) on which the institution is expected to
+    capture or file a zero report: the days it operated, up to ``today`` (its local date;
+    days still to come are not expected yet)."""
+    until = institution.operating_until
+    return institution.first_operating_day(), min(until, today) if until else today
+
+
 def expected_days(institution: Institution, days: list[date]) -> list[date]:
     """The days of ``days`` on which the institution was expected to capture or file a zero
-    report: those it operated, up to today (days still to come are not expected yet)."""
-    today = timezone.now().astimezone(zone_of(institution)).date()
-    return [d for d in days if institution.operated_on(d) and d <= today]
+    report (``expected_span``)."""
+    first, last = expected_span(institution, timezone.now().astimezone(zone_of(institution)).date())
+    return [d for d in days if first <= d and (last is None or d <= last)]
 
 
 @dataclass

@@ -16,7 +16,7 @@ from custodia.core.errors import InvalidFields
 from custodia.core.models import Channel, State, User
 from custodia.registry import rules
 
-from . import charts, formats, monthly, quality, queries, services
+from . import formats, monthly, quality, queries, services
 
 STATUS_LABELS = {
     "captured": "Con capturas",
@@ -128,8 +128,7 @@ def monthly_page(request: HttpRequest) -> HttpResponse:
     """/reportes/: the monthly report for analysts and auditors, with SVG charts."""
 
     def build(year: int, month: int, scope: str | None) -> dict[str, object]:
-        report = monthly.monthly(year, month, scope)
-        return {"report": report, "charts": charts.for_report(report)}
+        return formats.page_context(monthly.monthly(year, month, scope))
 
     return _scoped_page(request, "reports/mensual.html", build)
 

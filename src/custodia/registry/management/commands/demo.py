@@ -37,6 +37,9 @@ class Command(BaseCommand):
         if not signing.key_path().exists():
             signing.generate(signing.key_path())
             self.stdout.write(f"Llave del libro creada en {signing.key_path()}.")
+        from custodia.reports import rollup
+
+        rollup.ensure_current(self.stdout.write)  # a database from an earlier version
         institutions = demo.ensure_institutions()
         users = demo.ensure_users(institutions)
         demo.ensure_subscriptions(institutions)

@@ -63,6 +63,7 @@ class Command(BaseCommand):
             return
         from custodia.lookup import index as name_index
         from custodia.registry.services import _store_state
+        from custodia.reports import rollup
 
         qs = Detention.objects.select_related(
             "institution", "state", "municipality", "current_institution"
@@ -85,6 +86,7 @@ class Command(BaseCommand):
                 with transaction.atomic():
                     _store_state(detention, detention.version, state)
                     name_index.set_held(detention.pk, state.status)
+                    rollup.refresh([detention.pk])
         for folio, diff in found[:50]:
             self.stdout.write(f"  {folio}: difiere en {', '.join(diff)}")
         verb = "encontradas" if options["check"] else "corregidas"

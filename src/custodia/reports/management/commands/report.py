@@ -23,6 +23,20 @@ class Command(BaseCommand):
             help="cada entidad: con --send, su PDF por correo a sus analistas (bandeja de salida)",
         )
         monthly.add_argument("--send", action="store_true", help="enviar (con --all-states)")
+        rollup = actions.add_parser(
+            "rollup",
+            help="Cifras agregadas del informe: reconstruir (--rebuild) o verificar (--check)",
+        )
+        what = rollup.add_mutually_exclusive_group(required=True)
+        what.add_argument(
+            "--rebuild", action="store_true", help="contar todo de nuevo desde el registro"
+        )
+        what.add_argument(
+            "--check",
+            action="store_true",
+            help="comparar con un reconteo del registro (sale con 1 si difieren)",
+        )
+        rollup.add_argument("--month", default="", help="con --check: sólo este mes (AAAA-MM)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         from tqdm import tqdm
@@ -31,6 +45,9 @@ class Command(BaseCommand):
         from custodia.core.models import State
         from custodia.reports import formats, monthly, queries
 
+        if options["action"] == "rollup":
+            self.rollup(options)
+            return
         if options["send"] and not options["all_states"]:
             raise CommandError("--send: úselo con --all-states.")
         if options["all_states"]:
@@ -101,3 +118,60 @@ class Command(BaseCommand):
             f"Entidades sin analistas con correo: {skipped}. Ya enviadas antes: {repeated}. "
             "Los entrega `custodia notify`."
         )
+
+    def rollup(self, options: dict[str, Any]) -> None:
+        from django.db.models import Max, Min
+        from tqdm import tqdm
+
+        from custodia.core.errors import InvalidFields
+        from custodia.registry.models import CustodyEvent, Detention
+        from custodia.reports import monthly, queries, rollup
+        from custodia.reports.models import StateMonthCount
+
+        if options["rebuild"]:
+            if options["month"]:
+                raise CommandError("--month: úselo con --check; --rebuild cuenta todos los meses.")
+            total = Detention.objects.count() + CustodyEvent.objects.count()
+            with tqdm(
+                total=total, desc="Registros", unit="reg", disable=None, file=sys.stderr
+            ) as bar:
+                done = rollup.rebuild(progress=bar.update)
+            self.stdout.write(
+                f"Cifras del informe contadas de nuevo: {done['facts']} detenciones y "
+                f"{done['events']} movimientos."
+            )
+            return
+        if options["month"]:
+            try:
+                months = [queries.parse_month(options["month"], "--month")]
+            except InvalidFields as invalid:
+                raise CommandError(invalid.errors[0][1].replace("Mes:", "--month:")) from None
+        else:  # every month with counts, and every month from the first detention to the last
+            found = {
+                (m // 100, m % 100)
+                for m in StateMonthCount.objects.values_list("month", flat=True).distinct()
+            }
+            span = Detention.objects.aggregate(first=Min("detained_at"), last=Max("detained_at"))
+            if span["first"]:
+                step = monthly.previous_month(span["first"].year, span["first"].month)
+                end = rollup.next_month(span["last"].year, span["last"].month)
+                while step <= end:
+                    found.add(step)
+                    step = rollup.next_month(*step)
+            months = sorted(found)
+        problems: list[str] = []
+        for year, month in tqdm(months, desc="Meses", unit="mes", disable=None, file=sys.stderr):
+            problems += [f"{year:04d}-{month:02d}: {p}" for p in rollup.check(year, month)]
+        for line in problems[:50]:
+            self.stdout.write(f"  {line}")
+        if not rollup.is_current():
+            problems.append("versión o umbrales distintos")
+            self.stdout.write(
+                "  Las cifras se contaron con otra versión o con otros umbrales de plazos."
+            )
+        self.stdout.write(f"{len(months)} mes(es) revisado(s); {len(problems)} diferencia(s).")
+        if problems:
+            raise CommandError(
+                "Las cifras del informe no coinciden con el registro: "
+                "ejecute «custodia report rollup --rebuild»."
+            )
