@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractUser
@@ -95,6 +95,15 @@ RECEIVING_KINDS = frozenset(
 )
 
 
+NATIONAL_TIMEZONE = "America/Mexico_City"  # where the days of national institutions begin
+
+
+def first_operating_day(since: date | None, created_at: datetime, zone: str) -> date:
+    """The day an institution began operating: its stated date, or else the day it was
+    registered here (in its own time zone)."""
+    return since or created_at.astimezone(ZoneInfo(zone)).date()
+
+
 class Institution(models.Model):
     code = models.SlugField("clave", max_length=40, unique=True)
     name = models.CharField("nombre", max_length=200)
@@ -133,12 +142,10 @@ class Institution(models.Model):
     @property
     def timezone(self) -> str:
         """Where its days begin and end: its state's time zone (national bodies: Mexico City)."""
-        return self.state.timezone if self.state else "America/Mexico_City"
+        return self.state.timezone if self.state else NATIONAL_TIMEZONE
 
     def first_operating_day(self) -> date:
-        if self.operating_since:
-            return self.operating_since
-        return self.created_at.astimezone(ZoneInfo(self.timezone)).date()
+        return first_operating_day(self.operating_since, self.created_at, self.timezone)
 
     def operated_on(self, day: date) -> bool:
         return self.first_operating_day() <= day and (

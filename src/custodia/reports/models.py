@@ -35,6 +35,8 @@ class ZeroReport(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["institution", "day"], name="zero_report_once")
         ]
+        # The monthly report reads a month of every institution's zero reports.
+        indexes = [models.Index(fields=["day", "institution"], name="zero_report_day")]
 
     def __str__(self) -> str:
         return f"{self.institution_id} {self.day}"

@@ -18,14 +18,20 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from custodia.core.models import POLICE_KINDS, Institution, State
+from custodia.core.models import (
+    NATIONAL_TIMEZONE,
+    POLICE_KINDS,
+    Institution,
+    State,
+    first_operating_day,
+)
 from custodia.registry import clocks
 from custodia.registry.alerts import clock_policy
 from custodia.registry.models import ArrestBasis, Sex, Status
 
 from . import rollup
 from .models import InstitutionMonthCount, StateMonthCount, ZeroReport
-from .queries import expected_span, month_days
+from .queries import month_days
 from .rollup import AGE_BANDS, FIELDS, UNKNOWN_AGE, month_key, next_month
 
 WEEKDAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
@@ -317,27 +323,49 @@ def zero_days(year: int, month: int) -> dict[int, int]:
     )
 
 
-def police_of(state: str | None) -> list[Institution]:
+@dataclass(frozen=True)
+class Reporter:
+    """A police institution as constancy reads it: who must report, from when, until when."""
+
+    pk: int
+    code: str
+    name: str
+    state: str  # NATIONAL_UNIT for national institutions
+    zone: str
+    first_day: date
+    until: date | None
+
+
+def police_of(state: str | None) -> list[Reporter]:
     """The police institutions of a scope: the expected reporters of its constancy."""
-    police = Institution.objects.filter(kind__in=POLICE_KINDS).select_related("state")
+    police = Institution.objects.filter(kind__in=POLICE_KINDS)
     if state:
         police = police.filter(state_id=state)
-    return list(police.order_by("code"))
+    out = []
+    for pk, code, name, state_code, zone, since, until, created in police.order_by(
+        "code"
+    ).values_list(
+        "pk", "code", "name", "state_id", "state__timezone", "operating_since",
+        "operating_until", "created_at",
+    ):  # fmt: skip
+        zone = zone or NATIONAL_TIMEZONE
+        first = first_operating_day(since, created, zone)
+        out.append(Reporter(pk, code, name, state_code or NATIONAL_UNIT, zone, first, until))
+    return out
 
 
-def _expected_mask(institution: Institution, year: int, month: int, today: date) -> int:
-    """The days of the month the institution was expected to report, as a bit mask."""
-    first, last = expected_span(institution, today)
-    days = month_days(year, month)
-    low = max(first, days[0])
-    high = min(last, days[-1]) if last else days[-1]
+def _expected_mask(reporter: Reporter, first: date, last: date, today: date) -> int:
+    """The days from ``first`` to ``last`` (one month) the institution was expected to report,
+    up to its ``today``: a bit mask, bit d-1 for day d."""
+    low = max(reporter.first_day, first)
+    high = min(reporter.until or last, last, today)
     if low > high:
         return 0
     return ((1 << (high.day - low.day + 1)) - 1) << (low.day - 1)
 
 
 def constancy_section(
-    year: int, month: int, state: str | None, police: list[Institution] | None = None
+    year: int, month: int, state: str | None, police: list[Reporter] | None = None
 ) -> dict[str, Any]:
     """Section 4: per police institution of the scope (``police``, read if not given), days
     with captures, with a zero report, and silent, over the days it operated (expected
@@ -347,20 +375,20 @@ def constancy_section(
     zero = zero_days(year, month)
     now = timezone.now()
     today: dict[str, date] = {}
+    days = month_days(year, month)
     institutions: list[dict[str, Any]] = []
-    for institution in police:
-        zone = institution.timezone
-        if zone not in today:
-            today[zone] = now.astimezone(ZoneInfo(zone)).date()
-        expected = _expected_mask(institution, year, month, today[zone])
-        mine, said = captured.get(institution.pk, 0), zero.get(institution.pk, 0)
+    for reporter in police:
+        if reporter.zone not in today:
+            today[reporter.zone] = now.astimezone(ZoneInfo(reporter.zone)).date()
+        expected = _expected_mask(reporter, days[0], days[-1], today[reporter.zone])
+        mine, said = captured.get(reporter.pk, 0), zero.get(reporter.pk, 0)
         with_captures = (expected & mine).bit_count()
         zero_only = (expected & said & ~mine).bit_count()
         institutions.append(
             {
-                "institution": institution.code,
-                "name": institution.name,
-                "state": institution.state_id or NATIONAL_UNIT,
+                "institution": reporter.code,
+                "name": reporter.name,
+                "state": reporter.state,
                 "expected_days": expected.bit_count(),
                 "days_with_captures": with_captures,
                 "days_with_zero_report": zero_only,
@@ -574,7 +602,7 @@ def _figures(counts: MonthCounts, constancy: dict[str, Any]) -> dict[str, Any]:
 
 
 def headline(
-    year: int, month: int, state: str | None, police: list[Institution] | None = None
+    year: int, month: int, state: str | None, police: list[Reporter] | None = None
 ) -> dict[str, Any]:
     counts = month_counts(year, month, state, HEADLINE_DIMENSIONS)
     return _figures(counts, constancy_section(year, month, state, police))
@@ -585,7 +613,7 @@ def trends(
     month: int,
     state: str | None,
     current: dict[str, Any],
-    police: list[Institution] | None = None,
+    police: list[Reporter] | None = None,
 ) -> dict[str, Any]:
     earlier = previous_month(year, month)
     before = headline(*earlier, state, police)
@@ -623,7 +651,7 @@ def monthly(year: int, month: int, state: str | None) -> dict[str, Any]:
     is None (by state). A state's report reads the nation's month too, for its rank."""
     counts = month_counts(year, month, state)
     all_police = police_of(None)
-    police = [i for i in all_police if i.state_id == state] if state else all_police
+    police = [i for i in all_police if i.state == state] if state else all_police
     constancy = constancy_section(year, month, state, police)
     if state:
         national = month_counts(year, month, None, HEADLINE_DIMENSIONS)

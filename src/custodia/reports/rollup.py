@@ -570,16 +570,16 @@ def rebuild(progress: Callable[[int], object] = lambda n: None) -> dict[str, int
                 )
         bulk.empty(DetentionFact, StateMonthCount, InstitutionMonthCount)
         facts = 0
-
-        def detention_rows() -> Iterator[tuple[Any, ...]]:
-            nonlocal facts
-            for start, stop in _ranges(Detention):
-                found = facts_of(now, policy, pk__gte=start, pk__lt=stop)
-                facts += len(found)
-                yield from (_row(pk, fact) for pk, fact in found.items())
-                progress(len(found))
-
-        bulk.insert_rows(DetentionFact, ("detention", *FACT_FIELDS), detention_rows())
+        for start, stop in _ranges(Detention):
+            # Read a chunk, then write it: a COPY holds the connection until it ends.
+            found = facts_of(now, policy, pk__gte=start, pk__lt=stop)
+            bulk.insert_rows(
+                DetentionFact,
+                ("detention", *FACT_FIELDS),
+                [_row(pk, fact) for pk, fact in found.items()],
+            )
+            facts += len(found)
+            progress(len(found))
         _counts_from_facts()
         delta = Delta.empty()
         events = 0
