@@ -38,6 +38,17 @@ def test_an_analyst_opens_the_monthly_report_with_its_charts(phone: Page, tmp_pa
     results = Axe().run(phone, options=WCAG_21_AA)
     assert results.violations_count == 0, results.generate_report()
     screenshot(phone, tmp_path, "informe-mensual.png", full_page=True)
+    # The national report compares states.
+    phone.get_by_label("Entidad", exact=True).select_option("")
+    with phone.expect_navigation():
+        phone.get_by_role("button", name="Ver informe").click()
+    expect(phone.locator("#head-title")).to_contain_text("Nacional")
+    expect(phone.locator("#c-units-t")).to_have_text("Detenciones por entidad")
+    timeliness = phone.locator("section[aria-labelledby=time-title] table")
+    expect(timeliness.locator("th").first).to_have_text("Entidad")
+    expect(timeliness).to_contain_text("Tlaxcala")
+    results = Axe().run(phone, options=WCAG_21_AA)
+    assert results.violations_count == 0, results.generate_report()
     phone.goto(f"/reportes/calidad/?mes={month}")
     expect(phone.locator("#quality-title")).to_contain_text("Nacional")
     results = Axe().run(phone, options=WCAG_21_AA)

@@ -68,6 +68,22 @@ class Tally:
     def add(self, dimension: str, key: str, n: int) -> None:
         self[dimension][key] += n
 
+    def update_fields(self, filled: list[int]) -> None:
+        """Add records with each field, and completeness points (``_field_counts``)."""
+        for (name, _, _), n in zip(FIELDS, filled, strict=False):
+            self.add("field", name, n)
+        self.add("points", "", filled[-1])
+
+    def add_counted(self, dimension: str, key: str, n: int) -> None:
+        """Add ``n`` facts counted under ``key`` (a ``fields`` mask is expanded here)."""
+        if dimension != "fields":
+            self.add(dimension, key, n)
+            return
+        mask = int(key)
+        bits = [mask >> bit & 1 for bit in range(len(FIELDS))]
+        points = sum(p for p, bit in zip(FIELD_POINTS, bits, strict=True) if bit)
+        self.update_fields([n * bit for bit in bits] + [n * points])
+
     @property
     def total(self) -> int:
         return self["total"][""]
@@ -100,42 +116,86 @@ def month_counts(
     year: int, month: int, state: str | None, dimensions: Iterable[str] | None = None
 ) -> MonthCounts:
     """The month's counts in a scope (``dimensions``: only these), with what clocks changed
-    since they were written (``rollup.pending``), read without writing."""
+    since they were written (``rollup.pending``), read without writing. The ``fields`` masks
+    arrive already expanded by the database into ``field`` (records with each field) and
+    ``points`` (completeness points, for the quality index)."""
     key = month_key(year, month)
-    wanted = list(dimensions) if dimensions is not None else None
+    wanted = (
+        set(dimensions)
+        if dimensions is not None
+        else set(rollup.DIMENSIONS) | set(rollup.EVENT_DIMENSIONS)
+    )
+    if not state:
+        wanted.discard("municipality")  # the nation's units are states
+    plain = wanted - {"fields"}
     scope, units = Tally(), dict[str, Tally]()
-    states = StateMonthCount.objects.filter(month=key)
-    if wanted is not None:
-        states = states.filter(dimension__in=wanted)
+    codes = dict(Institution.objects.values_list("pk", "code")) if state else {}
+
+    def unit(code: Any) -> Tally:
+        name = codes.get(code, str(code)) if state else code
+        return units.setdefault(name, Tally())
+
+    states = StateMonthCount.objects.filter(month=key, dimension__in=plain)
     if state:
-        codes = dict(Institution.objects.values_list("pk", "code"))
         for dimension, k, n in states.filter(state=state).values_list("dimension", "key", "n"):
             scope.add(dimension, k, n)
-        found = InstitutionMonthCount.objects.filter(month=key, state=state)
-        if wanted is not None:
-            found = found.filter(dimension__in=wanted)
+        found = InstitutionMonthCount.objects.filter(month=key, state=state, dimension__in=plain)
         for pk, dimension, k, n in found.values_list("institution", "dimension", "key", "n"):
-            units.setdefault(codes.get(pk, str(pk)), Tally()).add(dimension, k, n)
+            unit(pk).add(dimension, k, n)
     else:
-        codes = {}
-        for code, dimension, k, n in states.exclude(dimension="municipality").values_list(
-            "state", "dimension", "key", "n"
-        ):
+        for code, dimension, k, n in states.values_list("state", "dimension", "key", "n"):
             scope.add(dimension, k, n)
             if dimension in UNIT_DIMENSIONS:
-                units.setdefault(code, Tally()).add(dimension, k, n)
+                unit(code).add(dimension, k, n)
+    if "fields" in wanted:
+        for code, filled in _field_counts(StateMonthCount, key, state).items():
+            for tally in (scope,) if state else (scope, unit(code)):
+                tally.update_fields(filled)
+        if state:
+            for pk, filled in _field_counts(InstitutionMonthCount, key, state).items():
+                unit(pk).update_fields(filled)
     late = rollup.pending(key, state, timezone.now())
     for (_, dimension, code, k), n in late.states.items():
-        if wanted is None or dimension in wanted:
-            scope.add(dimension, k, n)
-            if not state and dimension in UNIT_DIMENSIONS:
-                units.setdefault(code, Tally()).add(dimension, k, n)
+        if dimension in wanted:
+            for tally in (
+                (scope,) if state or dimension not in UNIT_DIMENSIONS else (scope, unit(code))
+            ):
+                tally.add_counted(dimension, k, n)
     if state:
-        codes = codes or dict(Institution.objects.values_list("pk", "code"))
         for (_, dimension, _, pk, k), n in late.institutions.items():
-            if wanted is None or dimension in wanted:
-                units.setdefault(codes.get(pk, str(pk)), Tally()).add(dimension, k, n)
+            if dimension in wanted:
+                unit(pk).add_counted(dimension, k, n)
     return MonthCounts(year, month, state, scope, units)
+
+
+# Completeness points of a record (the quality index): fields filled, required ones double.
+FIELD_POINTS = tuple(2 if required else 1 for _, _, required in FIELDS)
+MAX_POINTS = sum(FIELD_POINTS)
+
+
+def _field_counts(model: Any, key: int, state: str | None) -> dict[Any, list[int]]:
+    """Per unit (the state, or each institution of it; each state, nationally): the records
+    with each of ``FIELDS`` and their completeness points, summed by the database from the
+    counts of each ``fields`` bit mask."""
+    quote = connection.ops.quote_name
+    mask = f"CAST({quote('key')} AS INTEGER)"
+    filled = [
+        f"SUM(CASE WHEN ({mask} & {1 << bit}) <> 0 THEN n ELSE 0 END)" for bit in range(len(FIELDS))
+    ]
+    points = " + ".join(f"{p} * (({mask} >> {bit}) & 1)" for bit, p in enumerate(FIELD_POINTS))
+    by = "institution" if model is InstitutionMonthCount else "state"
+    where = "month = %s AND dimension = 'fields'"
+    params: list[Any] = [key]
+    if state:
+        where += " AND state = %s"
+        params.append(state)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {by}, {', '.join(filled)}, SUM(n * ({points})) "  # noqa: S608 - ours
+            f"FROM {quote(model._meta.db_table)} WHERE {where} GROUP BY {by}",
+            params,
+        )
+        return {row[0]: [int(v or 0) for v in row[1:]] for row in cursor.fetchall()}
 
 
 # --- sections ---------------------------------------------------------------------------------
@@ -256,18 +316,15 @@ def timeliness(counts: MonthCounts) -> dict[str, Any]:
 
 
 def _shares(tally: Tally) -> list[dict[str, Any]]:
-    masks = {int(k): n for k, n in tally["fields"].items() if n > 0}
-    total = sum(masks.values())
+    total = tally.total
     return [
         {
             "field": name,
             "label": label,
             "required": required,
-            "share": (sum(n for m, n in masks.items() if m & (1 << bit)) / total)
-            if total
-            else None,
+            "share": tally["field"][name] / total if total else None,
         }
-        for bit, (name, label, required) in enumerate(FIELDS)
+        for name, label, required in FIELDS
     ]
 
 
@@ -506,16 +563,6 @@ QUALITY_WEIGHTS = {
     "constancy": 0.25,  # expected days with captures or a zero report
     "legal": 0.20,  # detentions without any clock breached by the month's end
 }
-_REQUIRED = [bit for bit, (_, _, required) in enumerate(FIELDS) if required]
-_OPTIONAL = [bit for bit, (_, _, required) in enumerate(FIELDS) if not required]
-
-
-def record_completeness(mask: int) -> float:
-    """One record's completeness: its fields filled, required ones counting double."""
-    got = 2 * sum(1 for b in _REQUIRED if mask & (1 << b)) + sum(
-        1 for b in _OPTIONAL if mask & (1 << b)
-    )
-    return got / (2 * len(_REQUIRED) + len(_OPTIONAL))
 
 
 def quality(tally: Tally, expected_days: int, reported_days: int) -> dict[str, Any]:
@@ -523,16 +570,13 @@ def quality(tally: Tally, expected_days: int, reported_days: int) -> dict[str, A
     expected days) is left out and the others are reweighted; no component at all: None."""
     warning = clock_policy().registration_warning.total_seconds() / 60
     n = tally.total
-    masks = {int(k): c for k, c in tally["fields"].items() if c > 0}
     parts: dict[str, float | None] = {
         "timeliness": (
             sum(c for v, c in _histogram(tally["registration"]).items() if v <= warning) / n
             if n
             else None
         ),
-        "completeness": (
-            sum(record_completeness(m) * c for m, c in masks.items()) / n if n else None
-        ),
+        "completeness": tally["points"][""] / (MAX_POINTS * n) if n else None,
         "constancy": reported_days / expected_days if expected_days else None,
         "legal": (sum(c for b, _, c in _clock_masks(tally) if not b) / n if n else None),
     }
