@@ -46,7 +46,9 @@ def test_an_analyst_opens_the_monthly_report_with_its_charts(phone: Page, tmp_pa
     expect(phone.locator("#c-units-t")).to_have_text("Detenciones por entidad")
     timeliness = phone.locator("section[aria-labelledby=time-title] table")
     expect(timeliness.locator("th").first).to_have_text("Entidad")
-    expect(timeliness).to_contain_text("Tlaxcala")
+    constancy = phone.locator("section[aria-labelledby=const-title] table")
+    expect(constancy.locator("th").first).to_have_text("Entidad")
+    expect(constancy).to_contain_text("Tlaxcala")  # its police, added up
     results = Axe().run(phone, options=WCAG_21_AA)
     assert results.violations_count == 0, results.generate_report()
     phone.goto(f"/reportes/calidad/?mes={month}")
