@@ -87,6 +87,7 @@ def _percent(value: float | None) -> str:
 
 def as_pdf(report: dict[str, Any]) -> bytes:
     styles = getSampleStyleSheet()
+    styles["Heading2"].keepWithNext = 1  # a section's title never ends a page
     small = ParagraphStyle("small", parent=styles["BodyText"], fontSize=8, leading=10)
     title = f"Informe mensual de detenciones — {report['state_name']}, {report['month']}"
     out = io.BytesIO()

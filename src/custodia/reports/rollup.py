@@ -371,23 +371,26 @@ class Delta:
             bulk.insert_rows(model, (*key, "n"), ((*k, n) for k, n in counts.items() if n))
 
 
+UPSERT_ROWS = 500  # rows per statement: a registration changes about 20, a recount more
+
+
 def _add(model: Any, key_columns: Sequence[str], delta: Mapping[tuple[Any, ...], int]) -> None:
-    """Add ``delta`` to the counts, creating those that do not exist: one statement, rows in
-    key order (so that concurrent writers take their row locks in the same order)."""
+    """Add ``delta`` to the counts, creating those that do not exist, rows in key order (so
+    that concurrent writers would take their row locks in the same order)."""
     rows = sorted((k, n) for k, n in delta.items() if n)
-    if not rows:
-        return
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     columns = ", ".join(quote(c) for c in (*key_columns, "n"))
-    marks = ", ".join(["(" + ", ".join(["%s"] * (len(key_columns) + 1)) + ")"] * len(rows))
     conflict = ", ".join(quote(c) for c in key_columns)
-    statement = (
-        f"INSERT INTO {table} ({columns}) VALUES {marks} "  # noqa: S608 - names are ours
-        f"ON CONFLICT ({conflict}) DO UPDATE SET n = {table}.n + excluded.n"
-    )
+    row_marks = "(" + ", ".join(["%s"] * (len(key_columns) + 1)) + ")"
     with connection.cursor() as cursor:
-        cursor.execute(statement, [value for key, n in rows for value in (*key, n)])
+        for start in range(0, len(rows), UPSERT_ROWS):
+            part = rows[start : start + UPSERT_ROWS]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_marks] * len(part))} "  # noqa: S608 - names are ours
+                f"ON CONFLICT ({conflict}) DO UPDATE SET n = {table}.n + excluded.n",
+                [value for key, n in part for value in (*key, n)],
+            )
 
 
 def event_cells(
