@@ -88,13 +88,9 @@ def vacuum_analyze() -> None:
     from django.db import connection
 
     say("VACUUM ANALYZE")
-    connection.ensure_connection()
-    connection.connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
-    finally:
-        connection.connection.autocommit = False
+    assert connection.get_autocommit()  # VACUUM runs outside a transaction
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
 
 
 def national_json(year: int, month: int) -> str:
