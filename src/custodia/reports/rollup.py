@@ -553,8 +553,9 @@ def mark_current() -> None:
 
 
 def _ranges(model: Any) -> list[tuple[int, int]]:
+    """Primary-key ranges of CHUNK covering the table, the last one ending after the last row."""
     top = model.objects.aggregate(top=Max("pk"))["top"] or 0
-    return [(start, start + CHUNK) for start in range(0, top + 1, CHUNK)]
+    return [(start, min(start + CHUNK, top + 1)) for start in range(1, top + 1, CHUNK)]
 
 
 def rebuild(progress: Callable[[int], object] = lambda n: None) -> dict[str, int]:
@@ -597,7 +598,7 @@ def rebuild(progress: Callable[[int], object] = lambda n: None) -> dict[str, int
             )
             _count_events(rows, delta)
             events += len(rows)
-            progress(len(rows))
+            progress(stop - start)  # events read, registrations included
         delta.insert()
         mark_current()
     return {"facts": facts, "events": events}
