@@ -432,6 +432,7 @@ def main(argv: list[str] | None = None) -> None:
             statistics.median(theirs),
         )
         figures["national_all"], figures["baseline_all"] = mine, theirs
+        say(f"national JSON {milliseconds(mine)} ms; SQL aggregate {milliseconds(theirs)} ms")
         by_size = sorted(counted, key=lambda s: -counted[s])
         # The most detentions, the most institutions (Oaxaca: 570 municipalities), a middle
         # one, and Tlaxcala.
@@ -442,6 +443,7 @@ def main(argv: list[str] | None = None) -> None:
             figures["states_s"][state] = statistics.median(
                 timed(lambda s=state: state_json(year, month, s))[0] for _ in range(args.runs)
             )
+            say(f"state {state}: {fmt_ms(figures['states_s'][state])}")
         from custodia.reports import formats
 
         figures["formats_s"] = {}
@@ -455,10 +457,11 @@ def main(argv: list[str] | None = None) -> None:
             [sys.executable, "-m", "benchmarks.reports", "--memory-probe"],
             capture_output=True,
             text=True,
-            check=True,
             cwd=ROOT,
             env=os.environ | {"CUSTODIA_BENCH_STATES": json.dumps(list(dict.fromkeys(states)))},
         )
+        if probe.returncode:
+            raise SystemExit(f"memory probe failed:\n{probe.stderr}")
         figures["memory"] = json.loads(probe.stdout.strip().splitlines()[-1])
         if not args.no_comparisons:
             with tempfile.TemporaryDirectory(prefix="custodia-bench-") as tmp:
