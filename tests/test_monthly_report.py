@@ -625,3 +625,22 @@ def test_all_states_send_queues_each_states_pdf_to_its_analysts(
     ):
         with pytest.raises(CommandError, match=message):
             call_command("report", "monthly", "--month", "2026-06", *argv)
+
+
+def test_the_heat_map_never_asks_for_more_than_full_colour() -> None:
+    """At the busiest cell, 0.08 + 0.92 x value / peak is 1.0000000000000002 for some peaks, an
+    opacity the PDF library refuses (found on a 10-million benchmark)."""
+    from custodia.reports.charts import heat_shade
+    from custodia.reports.pdf import _heat
+
+    assert any(0.08 + 0.92 * v / v > 1 for v in range(1, 1000))  # the trap is real
+    assert all(0 < heat_shade(v, peak) <= 1 for peak in range(1, 300) for v in range(1, peak + 1))
+    assert heat_shade(0, 10) == 0
+    grid = [[0] * 24 for _ in range(7)]
+    grid[4][22] = 7  # 0.92 * 7 / 7 > 0.92
+    drawing = _heat("Día y hora", list(monthly.WEEKDAYS), grid)[0]
+    import io
+
+    from reportlab.graphics import renderPDF
+
+    renderPDF.drawToFile(drawing._content[1], io.BytesIO())  # raised before

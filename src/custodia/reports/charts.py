@@ -26,6 +26,12 @@ def _svg(ident: str, width: int, height: int, title: str, description: str, body
     )
 
 
+def heat_shade(value: float, peak: float) -> float:
+    """A heat-map cell's opacity, 0 to 1: empty cells blank, the faintest still visible. (In
+    floating point 0.08 + 0.92 x value / peak can exceed 1 at the peak, which PDF refuses.)"""
+    return min(1.0, 0.08 + 0.92 * value / peak) if value else 0.0
+
+
 def bars(ident: str, title: str, items: Sequence[tuple[str, float]], unit: str = "") -> str:
     """Horizontal bars, one per (label, value), in the order given. ``ident`` must be unique
     on the page (it names the title and description)."""
@@ -66,7 +72,7 @@ def heat_map(ident: str, title: str, rows: Sequence[str], counts: Sequence[Seque
             f"{escape(name)}</text>"
         )
         for hour, value in enumerate(values):
-            shade = 0.08 + 0.92 * value / peak if value else 0
+            shade = heat_shade(value, peak)
             parts.append(
                 f'<rect x="{left + hour * cell}" y="{y}" width="{cell - 2}" height="{cell - 2}" '
                 f'fill="{INK}" fill-opacity="{shade:.2f}" stroke="{GRID}" stroke-width="0.5">'

@@ -21,6 +21,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from .charts import heat_shade
 from .monthly import unit_tables
 
 INK = colors.HexColor("#1f4e79")
@@ -56,7 +57,7 @@ def _heat(title: str, weekdays: list[str], counts: list[list[int]]) -> list[Any]
         y = drawing.height - (r + 2) * cell
         drawing.add(String(left - 4, y + 5, name, fontSize=7, textAnchor="end"))
         for hour, value in enumerate(values):
-            shade = 0.08 + 0.92 * value / peak if value else 0.0
+            shade = heat_shade(value, peak)
             fill = colors.Color(INK.red, INK.green, INK.blue, alpha=shade)
             drawing.add(
                 Rect(left + hour * cell, y, cell - 1, cell - 1, fillColor=fill,
