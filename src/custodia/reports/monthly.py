@@ -7,7 +7,7 @@ detentions), plus the few facts whose clocks fell due since they were counted.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Sum
 from django.utils import timezone
 
 from custodia.core.models import (
@@ -32,7 +33,7 @@ from custodia.registry.models import ArrestBasis, Sex, Status
 from . import rollup
 from .models import InstitutionMonthCount, StateMonthCount, ZeroReport
 from .queries import month_days
-from .rollup import AGE_BANDS, FIELDS, UNKNOWN_AGE, month_key, next_month
+from .rollup import AGE_BANDS, FIELDS, MAX_POINTS, UNKNOWN_AGE, month_key, next_month
 
 WEEKDAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
 NATIONAL_UNIT = ""  # the unit of institutions with no state (Guardia Nacional…)
@@ -60,33 +61,22 @@ def previous_month(year: int, month: int) -> tuple[int, int]:
 class Tally:
     """The counts of one unit (a state, an institution, the nation) in a month."""
 
-    counts: dict[str, Counter[str]] = field(default_factory=dict)
+    counts: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
 
     def __getitem__(self, dimension: str) -> Counter[str]:
-        return self.counts.setdefault(dimension, Counter())
+        return self.counts[dimension]
 
     def add(self, dimension: str, key: str, n: int) -> None:
-        self[dimension][key] += n
-
-    def update_fields(self, filled: list[int]) -> None:
-        """Add records with each field, and completeness points (``_field_counts``)."""
-        for (name, _, _), n in zip(FIELDS, filled, strict=False):
-            self.add("field", name, n)
-        self.add("points", "", filled[-1])
-
-    def add_counted(self, dimension: str, key: str, n: int) -> None:
-        """Add ``n`` facts counted under ``key`` (a ``fields`` mask is expanded here)."""
-        if dimension != "fields":
-            self.add(dimension, key, n)
-            return
-        mask = int(key)
-        bits = [mask >> bit & 1 for bit in range(len(FIELDS))]
-        points = sum(p for p, bit in zip(FIELD_POINTS, bits, strict=True) if bit)
-        self.update_fields([n * bit for bit in bits] + [n * points])
+        self.counts[dimension][key] += n
 
     @property
     def total(self) -> int:
-        return self["total"][""]
+        return self.counts["total"][""]
+
+    @property
+    def points(self) -> int:
+        """The completeness points of its records, added up."""
+        return sum(int(k) * n for k, n in self.counts["points"].items())
 
 
 @dataclass
@@ -107,95 +97,60 @@ class MonthCounts:
 
 # Dimensions the national report needs per state (the rest only for the nation as a whole).
 UNIT_DIMENSIONS = frozenset(
-    {"total", "registration", "handover", "fields", "clocks", *rollup.EVENT_DIMENSIONS}
+    {"total", "registration", "handover", "field", "points", "clocks", *rollup.EVENT_DIMENSIONS}
 )
-HEADLINE_DIMENSIONS = ("total", "registration", "fields", "clocks")
+HEADLINE_DIMENSIONS = ("total", "registration", "points", "clocks")
+EVERY_DIMENSION = frozenset(rollup.DIMENSIONS) | frozenset(rollup.EVENT_DIMENSIONS)
 
 
 def month_counts(
-    year: int, month: int, state: str | None, dimensions: Iterable[str] | None = None
+    year: int,
+    month: int,
+    state: str | None,
+    dimensions: Iterable[str] = EVERY_DIMENSION,
+    units: bool = True,
 ) -> MonthCounts:
-    """The month's counts in a scope (``dimensions``: only these), with what clocks changed
-    since they were written (``rollup.pending``), read without writing. The ``fields`` masks
-    arrive already expanded by the database into ``field`` (records with each field) and
-    ``points`` (completeness points, for the quality index)."""
+    """The month's counts in a scope (only ``dimensions``; per unit too unless ``units`` is
+    false), with what clocks changed since they were written (``rollup.pending``), read
+    without writing. The nation's own counts are added up by the database."""
     key = month_key(year, month)
-    wanted = (
-        set(dimensions)
-        if dimensions is not None
-        else set(rollup.DIMENSIONS) | set(rollup.EVENT_DIMENSIONS)
-    )
-    if not state:
-        wanted.discard("municipality")  # the nation's units are states
-    plain = wanted - {"fields"}
-    scope, units = Tally(), dict[str, Tally]()
-    codes = dict(Institution.objects.values_list("pk", "code")) if state else {}
-
-    def unit(code: Any) -> Tally:
-        name = codes.get(code, str(code)) if state else code
-        return units.setdefault(name, Tally())
-
-    states = StateMonthCount.objects.filter(month=key, dimension__in=plain)
+    wanted = set(dimensions) - ({"municipality"} if not state else set())
+    scope, by_unit = Tally(), dict[str, Tally]()
+    states = StateMonthCount.objects.filter(month=key, dimension__in=wanted)
+    codes: dict[int, str] = {}
     if state:
         for dimension, k, n in states.filter(state=state).values_list("dimension", "key", "n"):
-            scope.add(dimension, k, n)
-        found = InstitutionMonthCount.objects.filter(month=key, state=state, dimension__in=plain)
-        for pk, dimension, k, n in found.values_list("institution", "dimension", "key", "n"):
-            unit(pk).add(dimension, k, n)
+            scope.counts[dimension][k] += n
+        if units:
+            codes = dict(Institution.objects.values_list("pk", "code"))
+            for pk, dimension, k, n in InstitutionMonthCount.objects.filter(
+                month=key, state=state, dimension__in=wanted
+            ).values_list("institution", "dimension", "key", "n"):
+                unit = codes.get(pk, str(pk))
+                (by_unit.get(unit) or by_unit.setdefault(unit, Tally())).counts[dimension][k] += n
     else:
-        for code, dimension, k, n in states.values_list("state", "dimension", "key", "n"):
-            scope.add(dimension, k, n)
-            if dimension in UNIT_DIMENSIONS:
-                unit(code).add(dimension, k, n)
-    if "fields" in wanted:
-        for code, filled in _field_counts(StateMonthCount, key, state).items():
-            for tally in (scope,) if state else (scope, unit(code)):
-                tally.update_fields(filled)
-        if state:
-            for pk, filled in _field_counts(InstitutionMonthCount, key, state).items():
-                unit(pk).update_fields(filled)
+        for dimension, k, n in (
+            states.values("dimension", "key")
+            .annotate(sum=Sum("n"))
+            .values_list("dimension", "key", "sum")
+        ):
+            scope.counts[dimension][k] += n
+        if units:
+            for code, dimension, k, n in states.filter(
+                dimension__in=wanted & UNIT_DIMENSIONS
+            ).values_list("state", "dimension", "key", "n"):
+                (by_unit.get(code) or by_unit.setdefault(code, Tally())).counts[dimension][k] += n
     late = rollup.pending(key, state, timezone.now())
     for (_, dimension, code, k), n in late.states.items():
         if dimension in wanted:
-            for tally in (
-                (scope,) if state or dimension not in UNIT_DIMENSIONS else (scope, unit(code))
-            ):
-                tally.add_counted(dimension, k, n)
-    if state:
+            scope.add(dimension, k, n)
+            if units and not state and dimension in UNIT_DIMENSIONS:
+                by_unit.setdefault(code, Tally()).add(dimension, k, n)
+    if units and state:
         for (_, dimension, _, pk, k), n in late.institutions.items():
             if dimension in wanted:
-                unit(pk).add_counted(dimension, k, n)
-    return MonthCounts(year, month, state, scope, units)
-
-
-# Completeness points of a record (the quality index): fields filled, required ones double.
-FIELD_POINTS = tuple(2 if required else 1 for _, _, required in FIELDS)
-MAX_POINTS = sum(FIELD_POINTS)
-
-
-def _field_counts(model: Any, key: int, state: str | None) -> dict[Any, list[int]]:
-    """Per unit (the state, or each institution of it; each state, nationally): the records
-    with each of ``FIELDS`` and their completeness points, summed by the database from the
-    counts of each ``fields`` bit mask."""
-    quote = connection.ops.quote_name
-    mask = f"CAST({quote('key')} AS INTEGER)"
-    filled = [
-        f"SUM(CASE WHEN ({mask} & {1 << bit}) <> 0 THEN n ELSE 0 END)" for bit in range(len(FIELDS))
-    ]
-    points = " + ".join(f"{p} * (({mask} >> {bit}) & 1)" for bit, p in enumerate(FIELD_POINTS))
-    by = "institution" if model is InstitutionMonthCount else "state"
-    where = "month = %s AND dimension = 'fields'"
-    params: list[Any] = [key]
-    if state:
-        where += " AND state = %s"
-        params.append(state)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {by}, {', '.join(filled)}, SUM(n * ({points})) "  # noqa: S608 - ours
-            f"FROM {quote(model._meta.db_table)} WHERE {where} GROUP BY {by}",
-            params,
-        )
-        return {row[0]: [int(v or 0) for v in row[1:]] for row in cursor.fetchall()}
+                by_unit.setdefault(codes.get(pk, str(pk)), Tally()).add(dimension, k, n)
+    return MonthCounts(year, month, state, scope, by_unit)
 
 
 # --- sections ---------------------------------------------------------------------------------
@@ -351,15 +306,17 @@ def captured_days(year: int, month: int, state: str | None) -> dict[int, int]:
     state, for a state's report), as a bit mask (bit d-1 for day d). Each (institution, day)
     counted once, whichever states its detentions were in."""
     table = connection.ops.quote_name(InstitutionMonthCount._meta.db_table)
-    where = "month = %s AND dimension = 'day' AND n > 0"
+    # A day's count never falls back to zero (a detention's day never changes), so the index
+    # alone answers: no need to read n.
+    where = "month = %s AND dimension = 'day'"
     params: list[Any] = [month_key(year, month)]
     if state:
         where += " AND state = %s"
         params.append(state)
+    day = f"CAST({connection.ops.quote_name('key')} AS INTEGER)"
     return _day_masks(
-        f"SELECT institution, SUM(1 << (CAST({connection.ops.quote_name('key')} AS INTEGER) - 1)) "  # noqa: S608
-        f"FROM (SELECT DISTINCT institution, {connection.ops.quote_name('key')} FROM {table} "
-        f"WHERE {where}) AS days GROUP BY institution",
+        f"SELECT institution, SUM(DISTINCT 1 << ({day} - 1)) FROM {table} "  # noqa: S608
+        f"WHERE {where} GROUP BY institution",
         params,
     )
 
@@ -576,7 +533,7 @@ def quality(tally: Tally, expected_days: int, reported_days: int) -> dict[str, A
             if n
             else None
         ),
-        "completeness": tally["points"][""] / (MAX_POINTS * n) if n else None,
+        "completeness": tally.points / (MAX_POINTS * n) if n else None,
         "constancy": reported_days / expected_days if expected_days else None,
         "legal": (sum(c for b, _, c in _clock_masks(tally) if not b) / n if n else None),
     }
@@ -648,7 +605,7 @@ def _figures(counts: MonthCounts, constancy: dict[str, Any]) -> dict[str, Any]:
 def headline(
     year: int, month: int, state: str | None, police: list[Reporter] | None = None
 ) -> dict[str, Any]:
-    counts = month_counts(year, month, state, HEADLINE_DIMENSIONS)
+    counts = month_counts(year, month, state, HEADLINE_DIMENSIONS, units=False)
     return _figures(counts, constancy_section(year, month, state, police))
 
 

@@ -39,7 +39,7 @@ from custodia.registry.models import CustodyEvent, Detention, Officer, Sex
 from .models import DetentionFact, InstitutionMonthCount, RollupState, StateMonthCount
 
 # Raise when the form of a fact or of its counts changes: stored rollups are then counted again.
-VERSION = 1
+VERSION = 2  # 2: completeness counted per field and by points
 CHUNK = 5000
 
 AGE_BANDS = (
@@ -147,7 +147,8 @@ DIMENSIONS = {
     "total": (None, True, True),
     "registration": ("registration", True, True),
     "handover": ("handover", True, True),  # "": not handed over
-    "fields": ("fields", True, True),
+    "field": ("fields", True, True),  # one count per field filled, keyed by its name
+    "points": ("fields", True, True),  # completeness points (``points_of``) as the key
     "clocks": ("clocks", True, True),
     "basis": ("arrest_basis", True, False),
     "municipality": ("municipality", True, False),  # "": no data
@@ -162,21 +163,39 @@ DIMENSIONS = {
 # institution that recorded them.
 EVENT_DIMENSIONS = ("correction", "update", "late_update")
 
+# A record's completeness points (the quality index): each field filled, required ones double.
+FIELD_POINTS = tuple(2 if required else 1 for _, _, required in FIELDS)
+MAX_POINTS = sum(FIELD_POINTS)
+
+
+def points_of(mask: int) -> int:
+    return sum(p for bit, p in enumerate(FIELD_POINTS) if mask >> bit & 1)
+
 
 def _key(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _keys(dimension: str, fact: Fact) -> list[str]:
+    column = DIMENSIONS[dimension][0]
+    if column is None:
+        return [""]
+    if dimension == "field":
+        return [name for bit, (name, _, _) in enumerate(FIELDS) if fact.fields >> bit & 1]
+    if dimension == "points":
+        return [str(points_of(fact.fields))]
+    key = _key(getattr(fact, column))
+    return [key] if key or dimension != "warnings" else []
+
+
 def cells(fact: Fact) -> Iterator[tuple[bool, str, str]]:
     """(per institution?, dimension, key) for each count the fact adds one to."""
-    for dimension, (column, per_state, per_institution) in DIMENSIONS.items():
-        key = "" if column is None else _key(getattr(fact, column))
-        if dimension == "warnings" and not key:
-            continue
-        if per_state:
-            yield False, dimension, key
-        if per_institution:
-            yield True, dimension, key
+    for dimension, (_, per_state, per_institution) in DIMENSIONS.items():
+        for key in _keys(dimension, fact):
+            if per_state:
+                yield False, dimension, key
+            if per_institution:
+                yield True, dimension, key
 
 
 # --- facts ------------------------------------------------------------------------------------
@@ -605,14 +624,28 @@ def rebuild(progress: Callable[[int], object] = lambda n: None) -> dict[str, int
 
 
 def _counts_from_facts() -> None:
-    """Every detention count, grouped by the database from the facts (the same DIMENSIONS as
-    ``cells``)."""
+    """Every detention count, grouped by the database from the facts (the same DIMENSIONS and
+    keys as ``cells``)."""
     quote = connection.ops.quote_name
     facts = quote(DetentionFact._meta.db_table)
+    bits = " UNION ALL ".join(
+        f"SELECT {1 << bit} AS bit, '{name}' AS name" for bit, (name, _, _) in enumerate(FIELDS)
+    )
+    points = " + ".join(f"{p} * ((fields >> {bit}) & 1)" for bit, p in enumerate(FIELD_POINTS))
     with connection.cursor() as cursor:
         for dimension, (column, per_state, per_institution) in DIMENSIONS.items():
-            key = "''" if column is None else f"COALESCE(CAST({quote(column)} AS VARCHAR(40)), '')"
-            where = "WHERE warnings <> ''" if dimension == "warnings" else ""
+            source, where = facts, ""
+            if column is None:
+                key = "''"
+            elif dimension == "field":
+                source = f"{facts} JOIN ({bits}) AS field_bits ON (fields & field_bits.bit) <> 0"
+                key = "field_bits.name"
+            elif dimension == "points":
+                key = f"CAST({points} AS VARCHAR(40))"
+            else:
+                key = f"COALESCE(CAST({quote(column)} AS VARCHAR(40)), '')"
+            if dimension == "warnings":
+                where = "WHERE warnings <> ''"
             for model, unit, wanted in (
                 (StateMonthCount, "", per_state),
                 (InstitutionMonthCount, "institution_id", per_institution),
@@ -626,7 +659,7 @@ def _counts_from_facts() -> None:
                 picked = ["month", "%s", "state", *([unit] if unit else []), key, "COUNT(*)"]
                 cursor.execute(
                     f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608
-                    f"SELECT {', '.join(picked)} FROM {facts} {where} "
+                    f"SELECT {', '.join(picked)} FROM {source} {where} "
                     f"GROUP BY {', '.join(groups)}",
                     [dimension],
                 )
