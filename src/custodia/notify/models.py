@@ -107,6 +107,9 @@ class Delivery(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(db_index=True)
     locked_until = models.DateTimeField(null=True, blank=True)
+    # Who holds the lease: a fresh token per claim, so that two workers claiming at the same
+    # instant (same lease end) never both believe they hold it.
+    lease_token = models.UUIDField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
 

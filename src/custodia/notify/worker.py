@@ -16,6 +16,7 @@ import json
 import logging
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -307,16 +308,22 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def _claim(delivery_id: int, now: datetime) -> datetime | None:
+def _claim(delivery_id: int, now: datetime) -> uuid.UUID | None:
     """Take a lease on a delivery so that two workers never send it at once. Returns the
-    lease's end, which later updates must match, or None if another worker holds it."""
+    lease's token, which later updates must match, or None if another worker holds it.
+
+    The claim is read back rather than trusted from the row count: the token is fresh per
+    claim, so only the worker whose token the row holds goes on, however the two updates and
+    their counts interleave (a connection shared by threads reports the other's count)."""
     lease_until = now + timedelta(seconds=settings.CUSTODIA_NOTIFY["lease_seconds"])
-    taken = (
+    token = uuid.uuid4()
+    (
         Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING)
         .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-        .update(locked_until=lease_until)
+        .update(locked_until=lease_until, lease_token=token)
     )
-    return lease_until if taken else None
+    held = Delivery.objects.filter(pk=delivery_id, lease_token=token).exists()
+    return token if held else None
 
 
 def deliver_due(now: datetime, report: RunReport) -> None:
@@ -325,7 +332,7 @@ def deliver_due(now: datetime, report: RunReport) -> None:
         lease = _claim(delivery_id, now)
         if lease is None:
             continue
-        mine = Delivery.objects.filter(pk=delivery_id, locked_until=lease)
+        mine = Delivery.objects.filter(pk=delivery_id, lease_token=lease)
         delivery = Delivery.objects.select_related(
             "message", "message__detention", "subscription", "name_alert", "user"
         ).get(pk=delivery_id)
@@ -335,6 +342,7 @@ def deliver_due(now: datetime, report: RunReport) -> None:
                     mine.update(
                         status=DeliveryStatus.FAILED,
                         locked_until=None,
+                        lease_token=None,
                         last_error="la alerta se canceló o venció antes del envío",
                     )
                     continue
@@ -352,6 +360,7 @@ def deliver_due(now: datetime, report: RunReport) -> None:
                 last_error=str(error)[:1000],
                 next_attempt_at=now + backoff(attempts),
                 locked_until=None,
+                lease_token=None,
                 status=DeliveryStatus.FAILED if failed else DeliveryStatus.PENDING,
             )
             if failed:
@@ -365,6 +374,7 @@ def deliver_due(now: datetime, report: RunReport) -> None:
             attempts=delivery.attempts + 1,
             delivered_at=timezone.now(),
             locked_until=None,
+            lease_token=None,
             last_error="",
         )
         report.delivered += 1
