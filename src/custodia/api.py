@@ -18,7 +18,7 @@ from custodia.ledger.api import LedgerError
 from custodia.ledger.api import router as ledger_router
 from custodia.lookup.api import RateLimited
 from custodia.lookup.api import router as lookup_router
-from custodia.registry.api import BadParameter
+from custodia.registry.api import BadParameter, BatchTooLarge
 from custodia.registry.api import router as registry_router
 from custodia.registry.queries import DetentionNotFound
 from custodia.registry.schemas import findings_from_errors
@@ -140,6 +140,11 @@ def on_ledger_error(request: HttpRequest, exc: LedgerError) -> HttpResponse:
 @api.exception_handler(BadParameter)
 def on_bad_parameter(request: HttpRequest, exc: BadParameter) -> HttpResponse:
     return error_response(request, 400, _one("HTTP-400", exc.message, exc.field))
+
+
+@api.exception_handler(BatchTooLarge)
+def on_batch_too_large(request: HttpRequest, exc: BatchTooLarge) -> HttpResponse:
+    return error_response(request, 413, _one("HTTP-413", exc.message, "detentions"))
 
 
 @api.exception_handler(InvalidFields)

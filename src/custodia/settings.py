@@ -148,7 +148,12 @@ X_FRAME_OPTIONS = "DENY"
 
 # Request bodies above this size get 413 before anything parses them.
 CUSTODIA_MAX_BODY_BYTES = int(os.environ.get("CUSTODIA_MAX_BODY_BYTES", str(256 * 1024)))
-DATA_UPLOAD_MAX_MEMORY_SIZE = CUSTODIA_MAX_BODY_BYTES
+# A batch of up to 1000 detentions (POST /api/v1/detentions:batch) gets more room.
+CUSTODIA_MAX_BATCH_BODY_BYTES = int(
+    os.environ.get("CUSTODIA_MAX_BATCH_BODY_BYTES", str(8 * 1024 * 1024))
+)
+# The middleware applies the right limit per path before Django reads the body.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(CUSTODIA_MAX_BODY_BYTES, CUSTODIA_MAX_BATCH_BODY_BYTES)
 
 CUSTODIA_RATE_LIMITS = os.environ.get("CUSTODIA_RATE_LIMITS", "on").strip().lower() != "off"
 # Per client (IP) on the public consultation and its alerts: "count/period" pairs.

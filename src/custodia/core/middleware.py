@@ -17,7 +17,11 @@ class BodySizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        limit = settings.CUSTODIA_MAX_BODY_BYTES
+        limit = (
+            settings.CUSTODIA_MAX_BATCH_BODY_BYTES
+            if request.path.endswith(":batch")
+            else settings.CUSTODIA_MAX_BODY_BYTES
+        )
         if length > limit:
             message = f"El cuerpo de la solicitud excede el máximo de {limit // 1024} KiB."
             if request.path.startswith("/api/"):

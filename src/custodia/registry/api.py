@@ -16,7 +16,7 @@ from custodia.core.api_auth import TokenAuth
 from custodia.core.idempotency import run_idempotent
 from custodia.core.models import Channel, User
 
-from . import queries, rules
+from . import imports, queries, rules
 from .alerts import visible_alerts
 from .folio import InvalidFolio, normalize
 from .models import Status
@@ -97,6 +97,78 @@ def register_detention(request: HttpRequest, payload: DetentionIn) -> Reply[Any]
 
     status, body = run_idempotent(request, user, write)
     return Reply(status, body)
+
+
+class BatchIn(Schema):
+    detentions: list[Any] = Field(
+        description=(
+            "Hasta 1000 detenciones, cada una como en POST /detentions más external_id (su "
+            "identificador en el sistema de origen) y, opcional, events (sus movimientos)."
+        )
+    )
+
+
+class BatchRowOut(Schema):
+    row: int
+    external_id: str
+    status: Literal["created", "existing", "rejected"]
+    folio: str | None
+    warnings: list[FindingOut]
+    errors: list[FindingOut]
+
+
+class BatchSummaryOut(Schema):
+    received: int
+    created: int
+    existing: int
+    rejected: int
+
+
+class BatchOut(Schema):
+    summary: BatchSummaryOut
+    rows: list[BatchRowOut]
+
+
+@router.post(
+    "/detentions:batch",
+    auth=auth,
+    response={200: BatchOut, **_ERRORS},
+    summary="Registrar detenciones en lote (sistemas estatales)",
+    description=(
+        "Cada fila se valida con el catálogo de reglas de una captura y se registra completa o "
+        "no se registra. Idempotente por (institución, external_id): reenviar la misma fila "
+        "devuelve su folio con estado existing y no crea nada. La respuesta informa fila por "
+        "fila: número, external_id, folio o códigos de regla con su mensaje."
+    ),
+)
+def register_batch(request: HttpRequest, payload: BatchIn) -> Reply[Any]:
+    user = _user(request)
+    access.require_register_detention(user)
+    if len(payload.detentions) > imports.MAX_BATCH:
+        raise BatchTooLarge(len(payload.detentions))
+
+    def write() -> tuple[int, Any]:
+        summary = imports.Summary()
+        rows = []
+        numbered = enumerate(payload.detentions, start=1)
+        for result in imports.import_rows(
+            actor=user, rows=numbered, channel=Channel.API, ip=client_ip(request)
+        ):
+            summary.add(result)
+            rows.append(result.as_dict())
+        return 200, {"summary": summary.as_dict(), "rows": rows}
+
+    status, body = run_idempotent(request, user, write)
+    return Reply(status, body)
+
+
+class BatchTooLarge(Exception):
+    def __init__(self, count: int):
+        super().__init__(count)
+        self.message = (
+            f"El lote trae {count} detenciones; el máximo por llamada es {imports.MAX_BATCH}. "
+            "Divídalo en varias llamadas (reenviar filas ya registradas no duplica nada)."
+        )
 
 
 @router.get(

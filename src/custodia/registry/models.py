@@ -216,3 +216,32 @@ class CustodyEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.detention_id}#{self.sequence} {self.kind}"
+
+
+class SourceRecord(models.Model):
+    """A detention imported from a state's own system, under that system's identifier (issue
+    7). The key of the import's idempotency: one external id per institution. Append-only.
+
+    No personal data here: ``digest`` is a salted hash of the imported row, enough to tell a
+    resend of the same record from a different one under the same id."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    external_id = models.CharField("identificador externo", max_length=100)
+    detention = models.OneToOneField(
+        Detention, on_delete=models.PROTECT, related_name="source_record"
+    )
+    salt = models.CharField(max_length=32)
+    digest = models.CharField(max_length=64)
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "registro importado"
+        verbose_name_plural = "registros importados"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["institution", "external_id"], name="source_record_external_id"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.institution_id}:{self.external_id}"

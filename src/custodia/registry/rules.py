@@ -108,6 +108,7 @@ CONST_16 = "Constitución, art. 16 (registro inmediato de la detención)"
 CONST_21 = "Constitución, art. 21 (arresto administrativo: juez cívico)"
 LNSIJPA = "Ley Nacional del Sistema Integral de Justicia Penal para Adolescentes"
 DATA_QUALITY = "Calidad de datos del RND (Lineamientos del RND)"
+IMPORTS = "Carga masiva desde sistemas estatales (idempotente por identificador externo)"
 
 ADULT_AGE = 18
 CRIMINAL_RESPONSIBILITY_AGE = 12
@@ -453,6 +454,49 @@ _CATALOG: tuple[Rule, ...] = (
         "Institución receptora de otro tipo",
         "La institución receptora no es del tipo de autoridad indicado.",
         LNRD_IMMEDIATE,
+    ),
+    Rule(
+        "RND-E160",
+        E,
+        "external_id",
+        "Identificador externo inválido",
+        "Cada fila importada lleva external_id: el identificador del registro en el sistema de "
+        "origen, de 1 a 100 caracteres visibles.",
+        IMPORTS,
+    ),
+    Rule(
+        "RND-E161",
+        E,
+        "external_id",
+        "Identificador externo ya usado con otros datos",
+        "El identificador externo ya se importó con datos distintos; una corrección se "
+        "registra como movimiento sobre el folio.",
+        IMPORTS,
+    ),
+    Rule(
+        "RND-E162",
+        E,
+        "",
+        "Fila ilegible",
+        "La fila no se pudo leer: no es un objeto JSON o tiene más celdas que encabezados.",
+        IMPORTS,
+    ),
+    Rule(
+        "RND-E163",
+        E,
+        "events",
+        "Historial inválido",
+        "events debe ser una lista de movimientos, cada uno como los recibe la API.",
+        IMPORTS,
+    ),
+    Rule(
+        "RND-E164",
+        E,
+        "events",
+        "Movimiento no permitido a la institución",
+        "La institución que importa no puede registrar este movimiento (la persona ya no está "
+        "bajo su custodia).",
+        IMPORTS,
     ),
     Rule(
         "RND-W201",

@@ -1,0 +1,353 @@
+"""Detentions sent in bulk by a state's own police system (issue 7): the batch endpoint
+(``POST /api/v1/detentions:batch``) and ``custodia import detentions FILE.csv|FILE.jsonl``.
+
+Each row is one detention as ``POST /api/v1/detentions`` takes it, plus ``external_id`` (the
+record's identifier in the sending system) and, optionally, ``events``: the custody movements
+the sending institution already recorded, in order, each as ``POST …/events`` takes it. A row is
+validated by the same rule catalogue as a single capture and lands whole or not at all: the
+detention, its events, their ledger leaves and the report's counts in one transaction.
+
+Import is idempotent on (institution, external id): a row already imported with the same
+content answers ``existing`` with its folio and writes nothing; the same id with different
+content is refused (RND-E161), since a correction is an event on the folio, not a resend.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import secrets
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from django.db import IntegrityError, transaction
+
+from custodia.core import access
+from custodia.core.models import Channel, User
+
+from .models import SourceRecord
+from .rules import RULES, Finding
+from .services import EventRejected, RegistrationRejected, detention_register, event_record
+
+MAX_BATCH = 1000
+MAX_EXTERNAL_ID = 100
+RowStatus = Literal["created", "existing", "rejected"]
+ROW_FIELDS = ("external_id", "events")
+
+
+@dataclass
+class RowResult:
+    """What became of one row: its number (1 = the first data row), the sender's id, and the
+    folio it created or already had, or the findings that refused it."""
+
+    row: int
+    external_id: str
+    status: RowStatus
+    folio: str | None = None
+    warnings: list[Finding] = field(default_factory=list)
+    errors: list[Finding] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "row": self.row,
+            "external_id": self.external_id,
+            "status": self.status,
+            "folio": self.folio,
+            "warnings": [w.as_dict() for w in self.warnings],
+            "errors": [e.as_dict() for e in self.errors],
+        }
+
+
+@dataclass
+class Summary:
+    received: int = 0
+    created: int = 0
+    existing: int = 0
+    rejected: int = 0
+
+    def add(self, result: RowResult) -> None:
+        self.received += 1
+        setattr(self, result.status, getattr(self, result.status) + 1)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "received": self.received,
+            "created": self.created,
+            "existing": self.existing,
+            "rejected": self.rejected,
+        }
+
+
+class Unreadable:
+    """A line or row that could not even be read (bad JSON, extra CSV cells)."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+
+def import_rows(
+    *,
+    actor: User,
+    rows: Iterable[tuple[int, Any]],
+    channel: Channel | str,
+    ip: str | None = None,
+) -> Iterator[RowResult]:
+    """Import numbered rows one by one, yielding each row's result as it lands. Raises
+    ``AccessDenied`` before reading a row if the actor may not register detentions."""
+    access.require_register_detention(actor)
+    for number, row in rows:
+        yield import_row(actor=actor, number=number, row=row, channel=channel, ip=ip)
+
+
+def import_row(
+    *, actor: User, number: int, row: Any, channel: Channel | str, ip: str | None = None
+) -> RowResult:
+    if isinstance(row, Unreadable):
+        return RowResult(
+            number, "", "rejected", errors=[RULES["RND-E162"].finding("", row.message)]
+        )
+    if not isinstance(row, dict):
+        return RowResult(
+            number,
+            "",
+            "rejected",
+            errors=[RULES["RND-E162"].finding("", "La fila no es un objeto.")],
+        )
+    external_id = row.get("external_id")
+    if (
+        not isinstance(external_id, str)
+        or not external_id.strip()
+        or len(external_id.strip()) > MAX_EXTERNAL_ID
+        or not external_id.strip().isprintable()
+    ):
+        shown = external_id if isinstance(external_id, str) else ""
+        return RowResult(
+            number, shown[:MAX_EXTERNAL_ID], "rejected", errors=[RULES["RND-E160"].finding()]
+        )
+    external_id = external_id.strip()
+    events = row.get("events", [])
+    if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+        return RowResult(number, external_id, "rejected", errors=[RULES["RND-E163"].finding()])
+    capture = {k: v for k, v in row.items() if k not in ROW_FIELDS}
+    institution = actor.institution
+    assert institution is not None  # require_register_detention saw to it
+
+    known = _known(institution.pk, external_id, row)
+    if known is not None:
+        return RowResult(number, external_id, *known)
+    salt = secrets.token_hex(16)
+    try:
+        with transaction.atomic():
+            registration = detention_register(actor=actor, data=capture, channel=channel, ip=ip)
+            folio = registration.detention.folio
+            for position, event in enumerate(events, start=1):
+                try:
+                    event_record(actor=actor, folio=folio, data=event, channel=channel, ip=ip)
+                except EventRejected as rejected:
+                    raise _EventProblem(position, rejected.findings) from None
+                except access.AccessDenied as denied:
+                    finding = RULES["RND-E164"].finding("kind", denied.message)
+                    raise _EventProblem(position, [finding]) from None
+            SourceRecord.objects.create(
+                institution=institution,
+                external_id=external_id,
+                detention=registration.detention,
+                salt=salt,
+                digest=row_digest(row, salt),
+            )
+    except RegistrationRejected as rejected:
+        return RowResult(
+            number, external_id, "rejected", warnings=rejected.warnings, errors=rejected.findings
+        )
+    except _EventProblem as problem:
+        return RowResult(number, external_id, "rejected", errors=problem.findings)
+    except IntegrityError:
+        # Another import of the same id landed first: answer as a resend of it.
+        known = _known(institution.pk, external_id, row)
+        if known is None:
+            raise
+        return RowResult(number, external_id, *known)
+    return RowResult(number, external_id, "created", folio, warnings=registration.warnings)
+
+
+class _EventProblem(Exception):
+    def __init__(self, position: int, findings: list[Finding]):
+        super().__init__(position)
+        self.findings = [
+            Finding(f.code, f"events[{position}].{f.field}".rstrip("."), f.message)
+            for f in findings
+        ]
+
+
+def _known(
+    institution_id: int, external_id: str, row: dict[str, Any]
+) -> tuple[RowStatus, str | None, list[Finding], list[Finding]] | None:
+    record = (
+        SourceRecord.objects.select_related("detention")
+        .filter(institution_id=institution_id, external_id=external_id)
+        .first()
+    )
+    if record is None:
+        return None
+    folio = record.detention.folio
+    if record.digest == row_digest(row, record.salt):
+        return "existing", folio, [], []
+    message = (
+        f"El identificador externo ya se importó con otros datos (folio {folio}). Una "
+        "corrección se registra como movimiento sobre ese folio, no reenviando la fila."
+    )
+    return "rejected", folio, [], [RULES["RND-E161"].finding("external_id", message)]
+
+
+def row_digest(row: dict[str, Any], salt: str) -> str:
+    """A salted digest of the row's content, to tell a resend from a different record under
+    the same id without keeping a second copy of the personal data."""
+    canonical = json.dumps(row, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(f"{salt}:{canonical}".encode()).hexdigest()
+
+
+# --- Files -------------------------------------------------------------------------------------
+
+# CSV cells are text; these columns are converted so the schema sees the API's types. A cell
+# that does not convert is passed on as text and rejected with the schema's own message.
+_INTEGER_COLUMNS = {"person.age"}
+_NUMBER_COLUMNS = {"place.latitude", "place.longitude"}
+_BOOLEAN_COLUMNS = {"force_used"}
+_TRUE = {"true", "verdadero", "sí", "si", "1"}
+_FALSE = {"false", "falso", "no", "0"}
+
+
+class FileProblem(Exception):
+    """The file as a whole cannot be read (unknown extension, no header, not UTF-8)."""
+
+
+def read_file(path: Path) -> tuple[int | None, Iterator[tuple[int, Any]]]:
+    """The rows of a CSV or JSON Lines file, numbered from 1, with their count when it is
+    cheap to know (for the progress bar). Raises ``FileProblem`` for an unusable file."""
+    suffix = path.suffix.lower()
+    if suffix not in {".csv", ".jsonl", ".ndjson"}:
+        raise FileProblem(
+            f"{path.name}: use un archivo .csv o .jsonl (JSON Lines, un objeto por línea)."
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise FileProblem(f"No se pudo leer {path}: {error.strerror or error}.") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise FileProblem(
+            f"{path.name} no está en UTF-8 (byte {error.start}); guárdelo como «CSV UTF-8»."
+        ) from None
+    if suffix == ".csv":
+        return csv_rows(text)
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    return len(lines), _jsonl_rows(lines)
+
+
+def _jsonl_rows(lines: list[tuple[int, str]]) -> Iterator[tuple[int, Any]]:
+    for number, line in lines:
+        try:
+            yield number, json.loads(line, parse_constant=_no_constant)
+        except ValueError as error:
+            yield number, Unreadable(f"La línea {number} no es JSON válido: {error}.")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} no es un número JSON válido")
+
+
+def csv_rows(text: str) -> tuple[int, Iterator[tuple[int, Any]]]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise FileProblem("El archivo CSV está vacío: falta la fila de encabezados.") from None
+    except csv.Error as error:
+        raise FileProblem(f"El encabezado del CSV no se pudo leer: {error}.") from None
+    if "external_id" not in header:
+        raise FileProblem(
+            "El CSV necesita una columna external_id (el identificador del registro en su "
+            "sistema); vea docs/import.md para las columnas."
+        )
+    duplicated = sorted({h for h in header if header.count(h) > 1})
+    if duplicated:
+        raise FileProblem(f"Columnas repetidas en el encabezado: {', '.join(duplicated)}.")
+    try:
+        body = [row for row in reader if any(cell.strip() for cell in row)]
+    except csv.Error as error:
+        raise FileProblem(f"El CSV no se pudo leer (línea {reader.line_num}): {error}.") from None
+    return len(body), (
+        (number, _csv_row(header, cells)) for number, cells in enumerate(body, start=1)
+    )
+
+
+def _csv_row(header: list[str], cells: list[str]) -> Any:
+    if len(cells) > len(header):
+        return Unreadable(
+            f"La fila tiene {len(cells)} celdas y el encabezado {len(header)} columnas."
+        )
+    row: dict[str, Any] = {}
+    for name, cell in zip(header, cells, strict=False):
+        value = cell.strip()
+        if not value:
+            continue
+        _put(row, name.split("."), _typed(name, value))
+    officers = row.get("officers")
+    if isinstance(officers, dict):
+        # officers.1.name, officers.2.name… become the list, in the order of their numbers.
+        row["officers"] = [officers[k] for k in sorted(officers, key=_position)]
+    return row
+
+
+def _position(key: str) -> tuple[int, str]:
+    return (int(key), "") if key.isdigit() else (10**9, key)
+
+
+def _put(target: dict[str, Any], path: list[str], value: Any) -> None:
+    for part in path[:-1]:
+        nested = target.setdefault(part, {})
+        if not isinstance(nested, dict):
+            return  # "person" and "person.age" both given: the schema reports the text one
+        target = nested
+    target[path[-1]] = value
+
+
+def _typed(name: str, value: str) -> Any:
+    if name in _INTEGER_COLUMNS and value.lstrip("-").isdigit():
+        return int(value)
+    if name in _NUMBER_COLUMNS:
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    if name in _BOOLEAN_COLUMNS:
+        lowered = value.lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+    return value
+
+
+ERROR_COLUMNS = ("fila", "id_externo", "resultado", "folio", "codigo", "campo", "mensaje")
+STATUS_TEXT = {"created": "registrada", "existing": "ya existía", "rejected": "rechazada"}
+
+
+def error_report_rows(results: Iterable[RowResult]) -> Iterator[tuple[Any, ...]]:
+    """One line per problem of each rejected row (and per warning of each landed one), in
+    Spanish, for the clerk who fixes the file."""
+    for r in results:
+        for finding in r.errors:
+            yield (r.row, r.external_id, STATUS_TEXT[r.status], r.folio or "", *_cells(finding))
+        for finding in r.warnings:
+            if r.status != "rejected":
+                yield (r.row, r.external_id, STATUS_TEXT[r.status], r.folio or "", *_cells(finding))
+
+
+def _cells(finding: Finding) -> tuple[str, str, str]:
+    return finding.code, finding.field, finding.message
