@@ -100,6 +100,15 @@ DATABASES = {
         conn_max_age=int(os.environ.get("CUSTODIA_CONN_MAX_AGE", "60")),
     )
 }
+# A read replica (streaming from the primary) for the public search and the reports: see
+# custodia/core/replica.py. Tests of the application itself never see it.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=int(os.environ.get("CUSTODIA_CONN_MAX_AGE", "60")),
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["custodia.core.replica.ReplicaRouter"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work while a capture is written; a busy timeout instead of "locked".
     DATABASES["default"]["OPTIONS"] = {

@@ -8,9 +8,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection
-
-from custodia.core import sql
+from custodia.core import replica, sql
 from custodia.core.accesslog import log_access
 from custodia.core.errors import InvalidFields
 from custodia.core.models import Channel, Institution, State
@@ -115,6 +113,7 @@ def parse_query(raw: dict[str, Any]) -> PublicQuery:
     return PublicQuery(given, first, second, state, age, low, high)
 
 
+@replica.serves_from_replica
 def search(query: PublicQuery, *, channel: Channel | str, ip: str | None = None) -> PublicAnswer:
     name = names.parse(query.given_names, query.first_surname, query.second_surname)
     narrowing = Narrowing(
@@ -183,7 +182,7 @@ def public_rows(pks: list[int]) -> list[dict[str, str]]:
     if not pks:
         return []
     where, params = sql.member_of("d.id", pks)
-    with connection.cursor() as cursor:
+    with replica.read_connection().cursor() as cursor:
         cursor.execute(
             "SELECT d.id, d.folio, p.given_names, p.first_surname, p.second_surname, "  # noqa: S608
             "d.detained_at, d.place_timezone, i.name, d.current_authority, d.current_location, "

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
 from rapidfuzz.distance import OSA
 
-from custodia.core import sql
+from custodia.core import replica, sql
 
 from . import names
 from .models import NameEntry, NameKey, NameVariant
@@ -50,7 +49,7 @@ def expand(typed: Iterable[str]) -> dict[str, set[str]]:
     pairs: list[tuple[str, str]] = []
     if every:
         where, params = sql.member_of("variant", sorted(every))
-        with connection.cursor() as cursor:
+        with replica.read_connection().cursor() as cursor:
             statement = f"SELECT variant, key FROM {sql.table(NameVariant)} WHERE {where}"  # noqa: S608
             cursor.execute(statement, params)
             pairs = cursor.fetchall()
@@ -142,7 +141,7 @@ def find(
 def _with_names(ranked: QuerySet[Any]) -> list[tuple[int, tuple[int, int], str, str, str]]:
     """(entry id, (hits, extra keys), given, first, second) of the ranked entries, in order."""
     ranked_sql, params = ranked.query.sql_with_params()
-    with connection.cursor() as cursor:
+    with replica.read_connection().cursor() as cursor:
         cursor.execute(
             "SELECT r.entry_id, r.hits, r.extra, e.given, e.first, e.second "  # noqa: S608 - the ORM's own SQL and params
             f"FROM ({ranked_sql}) r JOIN {sql.table(NameEntry)} e ON e.detention_id = r.entry_id "

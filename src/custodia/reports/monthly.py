@@ -19,6 +19,7 @@ from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
+from custodia.core import replica
 from custodia.core.models import (
     NATIONAL_TIMEZONE,
     POLICE_KINDS,
@@ -296,7 +297,7 @@ def completeness(counts: MonthCounts) -> dict[str, Any]:
 
 
 def _day_masks(sql: str, params: list[Any]) -> dict[int, int]:
-    with connection.cursor() as cursor:
+    with replica.read_connection().cursor() as cursor:
         cursor.execute(sql, params)
         return {pk: int(mask) for pk, mask in cursor.fetchall()}
 
@@ -647,6 +648,7 @@ STALE_NOTICE = (
 )
 
 
+@replica.serves_from_replica
 def monthly(year: int, month: int, state: str | None) -> dict[str, Any]:
     """The report as JSON-ready data: one state (by institution), or the nation when ``state``
     is None (by state). A state's report reads the nation's month too, for its rank."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from custodia.core import replica
 from custodia.core.models import Institution
 from custodia.registry.models import Detention
 from custodia.registry.rules import RULES
@@ -45,6 +46,7 @@ def flagged(year: int, month: int, state: str | None) -> list[Flagged]:
     return out
 
 
+@replica.serves_from_replica
 def violations(year: int, month: int, state: str | None) -> dict[str, Any]:
     """Counts by rule code and institution (by state, nationally) for the month, and each
     code's counts over the last ``TREND_MONTHS`` months (oldest first, ending with this one),
@@ -87,6 +89,7 @@ def violations(year: int, month: int, state: str | None) -> dict[str, Any]:
     }
 
 
+@replica.serves_from_replica
 def folios(year: int, month: int, state: str | None, code: str, institution: str) -> list[str]:
     return [
         f.folio
