@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "custodia.ledger",
     "custodia.lookup",
     "custodia.reports",
+    "custodia.synth",
 ]
 
 MIDDLEWARE = [

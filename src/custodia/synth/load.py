@@ -1,0 +1,275 @@
+"""Writing the synthetic nation: COPY on PostgreSQL, executemany on SQLite, one transaction per
+chunk; then the derived tables (name index, report counts) and a signed checkpoint.
+
+On PostgreSQL the generator runs in a second (forked) process that hands over each chunk as
+the text body of its COPY statements, so generating the next chunk overlaps with the server
+storing this one: on two cores, one for each.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.apps import apps
+from django.db import connection, connections, transaction
+from django.utils import timezone
+
+from custodia.core import bulk
+
+from . import generate
+from .nation import Nation, build_nation
+
+QUEUE_DEPTH = 3
+
+
+class SynthError(Exception):
+    """The load cannot start (the message says why, in Spanish)."""
+
+
+@dataclass
+class Loaded:
+    detentions: int = 0
+    events: int = 0
+    leaves: int = 0
+    rows: int = 0
+    copy_seconds: float = 0.0
+    steps: dict[str, float] = field(default_factory=dict)  # derived step -> seconds
+    rows_by_table: dict[str, int] = field(default_factory=dict)
+
+
+def check_empty() -> None:
+    from custodia.ledger.models import LedgerLeaf
+    from custodia.registry.models import Detention
+
+    if Detention.objects.exists() or LedgerLeaf.objects.exists():
+        raise SynthError(
+            "custodia synth llena un registro vacío, y esta base ya tiene detenciones o hojas "
+            "del libro. Use una base nueva (DATABASE_URL) o borre var/custodia.sqlite3."
+        )
+
+
+def load(
+    count: int,
+    seed: int,
+    start: date,
+    end: date,
+    *,
+    chunk_size: int = 10_000,
+    now: datetime | None = None,
+    progress: Callable[[int], object] = lambda n: None,
+    say: Callable[[str], object] = lambda text: None,
+) -> Loaded:
+    """Build the nation and write ``count`` detentions with everything they entail."""
+    check_empty()
+    now = now or timezone.now()
+    with transaction.atomic():
+        nation = build_nation(seed, start, end)
+    loaded = Loaded()
+    begun = time.perf_counter()
+    if connection.vendor == "postgresql":
+        _load_postgres(nation, count, seed, start, end, now, chunk_size, progress, loaded)
+    else:
+        _load_here(nation, count, seed, start, end, now, chunk_size, progress, loaded)
+    loaded.copy_seconds = time.perf_counter() - begun
+    finish(loaded, say)
+    return loaded
+
+
+def _policy() -> Any:
+    from custodia.registry.services import registry_policy
+
+    return registry_policy()
+
+
+def _chunks(count: int, size: int) -> Iterator[tuple[int, int]]:
+    done = 0
+    while done < count:
+        step = min(size, count - done)
+        yield done + 1, step
+        done += step
+
+
+def _count(loaded: Loaded, chunk: generate.Chunk) -> None:
+    loaded.detentions += len(chunk.detentions)
+    loaded.events += len(chunk.events)
+    loaded.leaves += len(chunk.leaves)
+    for label, _, rows in chunk.tables():
+        loaded.rows_by_table[label] = loaded.rows_by_table.get(label, 0) + len(rows)
+        loaded.rows += len(rows)
+
+
+def _load_here(
+    nation: Nation,
+    count: int,
+    seed: int,
+    start: date,
+    end: date,
+    now: datetime,
+    chunk_size: int,
+    progress: Callable[[int], object],
+    loaded: Loaded,
+) -> None:
+    """Generate and write in this process (SQLite, which writes from one process anyway)."""
+    gen = generate.Generator(nation, seed, start, end, now, _policy())
+    for first, size in _chunks(count, chunk_size):
+        chunk = gen.chunk(first, size)
+        with transaction.atomic():
+            for label, fields, rows in chunk.tables():
+                bulk.insert_rows(apps.get_model(label), fields, rows)
+        _count(loaded, chunk)
+        progress(size)
+    zero = list(generate.zero_reports(nation, gen.captured, seed, start, end))
+    with transaction.atomic():
+        bulk.insert_rows(apps.get_model("reports.ZeroReport"), generate.ZERO_REPORT_FIELDS, zero)
+    loaded.rows_by_table["reports.ZeroReport"] = len(zero)
+    loaded.rows += len(zero)
+
+
+def _produce(
+    queue: Any,
+    nation: Nation,
+    count: int,
+    seed: int,
+    start: date,
+    end: date,
+    now: datetime,
+    chunk_size: int,
+    policy: Any,
+) -> None:
+    """The second process: each chunk as COPY bodies, then the zero reports, then "done"."""
+    try:
+        gen = generate.Generator(nation, seed, start, end, now, policy)
+        for first, size in _chunks(count, chunk_size):
+            chunk = gen.chunk(first, size)
+            bodies = [
+                (label, fields, bulk.copy_text(rows)) for label, fields, rows in chunk.tables()
+            ]
+            counts = {label: len(rows) for label, _, rows in chunk.tables()}
+            queue.put(("chunk", size, bodies, counts))
+        zero = list(generate.zero_reports(nation, gen.captured, seed, start, end))
+        queue.put(("zero", len(zero), bulk.copy_text(zero)))
+        queue.put(("done",))
+    except BaseException:
+        queue.put(("error", traceback.format_exc()))
+
+
+def _load_postgres(
+    nation: Nation,
+    count: int,
+    seed: int,
+    start: date,
+    end: date,
+    now: datetime,
+    chunk_size: int,
+    progress: Callable[[int], object],
+    loaded: Loaded,
+) -> None:
+    policy = _policy()
+    connections.close_all()  # the child must not share the parent's socket
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue(maxsize=QUEUE_DEPTH)
+    child = context.Process(
+        target=_produce,
+        args=(queue, nation, count, seed, start, end, now, chunk_size, policy),
+        daemon=True,
+    )
+    child.start()
+    try:
+        while True:
+            message = queue.get(timeout=600)
+            if message[0] == "error":
+                raise RuntimeError(f"el generador falló:\n{message[1]}")
+            if message[0] == "done":
+                break
+            if message[0] == "zero":
+                with transaction.atomic():
+                    bulk.copy_prepared(
+                        apps.get_model("reports.ZeroReport"),
+                        generate.ZERO_REPORT_FIELDS,
+                        message[2],
+                    )
+                loaded.rows_by_table["reports.ZeroReport"] = message[1]
+                loaded.rows += message[1]
+                continue
+            _, size, bodies, counts = message
+            with transaction.atomic():
+                for label, fields, body in bodies:
+                    bulk.copy_prepared(apps.get_model(label), fields, body)
+            loaded.detentions += counts["registry.Detention"]
+            loaded.events += counts["registry.CustodyEvent"]
+            loaded.leaves += counts["ledger.LedgerLeaf"]
+            for label, n in counts.items():
+                loaded.rows_by_table[label] = loaded.rows_by_table.get(label, 0) + n
+                loaded.rows += n
+            progress(size)
+    finally:
+        child.join(timeout=30)
+        if child.is_alive():
+            child.kill()
+
+
+def finish(loaded: Loaded, say: Callable[[str], object]) -> None:
+    """What follows the rows: sequences, the ledger head and a signed checkpoint, the name
+    index, the report's counts and fresh planner statistics."""
+    from custodia.ledger.models import LedgerHead
+    from custodia.ledger.services import make_checkpoint
+    from custodia.lookup import index
+    from custodia.lookup.models import NameEntry, NameKey, NameVariant
+    from custodia.registry.models import Detention
+    from custodia.reports import rollup
+
+    def step(name: str, action: Callable[[], object]) -> None:
+        say(f"{name}…")
+        began = time.perf_counter()
+        action()
+        loaded.steps[name] = time.perf_counter() - began
+
+    def ledger() -> None:
+        with transaction.atomic():
+            LedgerHead.objects.filter(pk=1).update(size=loaded.leaves)
+            make_checkpoint(loaded.leaves, force=True)
+
+    def names() -> None:
+        with transaction.atomic():
+            index.rebuild(Detention, NameEntry, NameKey, NameVariant)
+
+    if connection.vendor == "postgresql":
+        step("secuencias", _reset_sequences)
+    step("libro (punto de control firmado)", ledger)
+    step("índice de nombres", names)
+    step("conteos del informe", rollup.rebuild)
+    if connection.vendor == "postgresql":
+        step("estadísticas (ANALYZE)", _analyze)
+
+
+def _reset_sequences() -> None:
+    labels = ("registry.Detention", "registry.DetainedPerson", "registry.Officer",
+              "registry.DetentionHolder", "registry.CustodyEvent", "ledger.LedgerNode",
+              "reports.ZeroReport")  # fmt: skip
+    with connection.cursor() as cursor:
+        for label in labels:
+            table = apps.get_model(label)._meta.db_table
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                f"COALESCE((SELECT max(id) FROM {table}), 0) + 1, false)"
+            )
+
+
+def _analyze() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def default_period(months: int, today: date | None = None) -> tuple[date, date]:
+    """The ``months`` whole months before the current one, up to today: [start, end)."""
+    today = today or timezone.localdate()
+    year, month = today.year, today.month
+    for _ in range(months):
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return date(year, month, 1), today + timedelta(days=1)  # today included, up to now
