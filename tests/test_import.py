@@ -162,6 +162,19 @@ def test_an_event_the_institution_may_not_record_rejects_the_row(api: Client) ->
     assert written() == before
 
 
+def test_a_stale_expected_version_in_a_history_rejects_the_row(api: Client) -> None:
+    entry = row("SIS-6")
+    event = handed_over()
+    event["expected_version"] = 7
+    entry["events"] = [event]
+    before = written()
+    result = send(api, [entry]).json()["rows"][0]
+    assert result["status"] == "rejected"
+    assert result["errors"][0]["field"] == "events[1].expected_version"
+    assert "versión 1" in result["errors"][0]["message"]
+    assert written() == before
+
+
 def test_batch_limits_roles_and_shape(api: Client, make_user: Any) -> None:
     too_many = send(api, [{"external_id": str(n)} for n in range(1001)])
     assert too_many.status_code == 413

@@ -31,7 +31,13 @@ from custodia.core.models import Channel, User
 
 from .models import SourceRecord
 from .rules import RULES, Finding
-from .services import EventRejected, RegistrationRejected, detention_register, event_record
+from .services import (
+    EventRejected,
+    RegistrationRejected,
+    VersionConflict,
+    detention_register,
+    event_record,
+)
 
 MAX_BATCH = 1000
 MAX_EXTERNAL_ID = 100
@@ -151,6 +157,13 @@ def import_row(
                     raise _EventProblem(position, rejected.findings) from None
                 except access.AccessDenied as denied:
                     finding = RULES["RND-E164"].finding("kind", denied.message)
+                    raise _EventProblem(position, [finding]) from None
+                except VersionConflict as conflict:
+                    message = (
+                        f"expected_version no corresponde: antes de este movimiento el registro "
+                        f"tiene la versión {conflict.current} (omita expected_version al importar)."
+                    )
+                    finding = RULES["RND-E163"].finding("expected_version", message)
                     raise _EventProblem(position, [finding]) from None
             SourceRecord.objects.create(
                 institution=institution,
