@@ -212,8 +212,9 @@ def raw_inserts(url: str, clients: int, duration: float) -> tuple[int, float]:
                     n = next(counter)
                 with conn.transaction():
                     for name, (columns, values) in rows.items():
+                        keys = unique[name]
                         fresh = [
-                            (_unique_text(v, n) if isinstance(v, str) else n) if c in unique[name] else v
+                            (_unique_text(v, n) if isinstance(v, str) else n) if c in keys else v
                             for c, v in zip(columns, values, strict=True)
                         ]
                         conn.execute(statements[name], [_adapt(v) for v in fresh])
