@@ -115,7 +115,7 @@ class Nation:
     national_guard: int
     federal_police: int
     migration: int
-    operating: dict[int, tuple[date, date | None]]
+    operating: dict[int, tuple[date | None, date | None]]
 
 
 def build_nation(seed: int, start: date, end: date) -> Nation:
