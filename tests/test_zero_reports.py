@@ -82,8 +82,12 @@ def test_a_day_is_reported_once_and_never_over_captures(officer: User, police: I
         again.status_code == 400
         and "ya hay un reporte en cero" in again.json()["errors"][0]["message"]
     )
-    # A detention registered afterwards for that day is a contradiction, not an edit.
-    detention_register(actor=officer, data=capture(), channel="api")
+    # A detention registered afterwards for that day is a contradiction, not an edit. Halfway
+    # between local midnight and now: today whatever the hour the test runs at.
+    now = timezone.now().astimezone(TLAX)
+    midnight = datetime.combine(now.date(), datetime.min.time(), TLAX)
+    today_at = midnight + (now - midnight) / 2
+    detention_register(actor=officer, data=capture(detained_at=today_at.isoformat()), channel="api")
     yesterday = local_today() - timedelta(days=1)
     detention_register(
         actor=officer,

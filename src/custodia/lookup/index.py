@@ -19,8 +19,9 @@ def keys_of(name: names.Name, alias: tuple[str, ...]) -> set[str]:
     }
 
 
-def index_detention(detention: Any, person: Any) -> None:
-    """Write (or rewrite) a detention's entry and keys, and add its words to the vocabulary."""
+def index_detention(detention: Any, person: Any, *, new: bool = False) -> None:
+    """Write (or rewrite) a detention's entry and keys, and add its words to the vocabulary.
+    ``new``: a detention registered in this transaction, with nothing indexed yet."""
     name = names.Name(
         names.words(person.given_names),
         names.words(person.first_surname),
@@ -29,20 +30,21 @@ def index_detention(detention: Any, person: Any) -> None:
     alias = names.words(person.alias)
     held = detention.status in custody.HELD
     state = detention.state_id
-    NameKey.objects.filter(entry_id=detention.pk).delete()
-    NameEntry.objects.update_or_create(
-        detention_id=detention.pk,
-        defaults={
-            "state": state,
-            "held": held,
-            "given": " ".join(name.given),
-            "first": " ".join(name.first),
-            "second": " ".join(name.second),
-            "alias": " ".join(alias),
-            "age": person.age,
-            "detained_at": detention.detained_at,
-        },
-    )
+    entry = {
+        "state": state,
+        "held": held,
+        "given": " ".join(name.given),
+        "first": " ".join(name.first),
+        "second": " ".join(name.second),
+        "alias": " ".join(alias),
+        "age": person.age,
+        "detained_at": detention.detained_at,
+    }
+    if new:
+        NameEntry.objects.create(detention_id=detention.pk, **entry)
+    else:
+        NameKey.objects.filter(entry_id=detention.pk).delete()
+        NameEntry.objects.update_or_create(detention_id=detention.pk, defaults=entry)
     keys = sorted(keys_of(name, alias))
     NameKey.objects.bulk_create(
         NameKey(entry_id=detention.pk, key=key, held=held, state=state, entry_keys=len(keys))

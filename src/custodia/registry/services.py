@@ -241,7 +241,7 @@ def detention_register(
             physical_condition=person.physical_condition or "",
             distinguishing_marks=person.distinguishing_marks or "",
         )
-        Officer.objects.bulk_create(
+        officers = Officer.objects.bulk_create(
             Officer(
                 detention=detention,
                 position=position,
@@ -252,7 +252,7 @@ def detention_register(
             )
             for position, o in enumerate(parsed.officers, start=1)
         )
-        name_index.index_detention(detention, detained_person)
+        name_index.index_detention(detention, detained_person, new=True)
         # The event carries no personal data, only a salted digest of it: the ledger commits
         # to the event, and a redaction can replace the person's data without breaking it.
         salt = new_salt()
@@ -294,7 +294,7 @@ def detention_register(
         # Last: the append locks the ledger head until commit, so it should hold it briefly.
         append_event(registered, detention.folio, salt)
         # The report's counts, while the head is held: no two writers contend for them.
-        rollup.refresh([detention.pk], now=registered_at)
+        rollup.count_registration(detention, detained_person, officers, now=registered_at)
     return Registration(detention=detention, warnings=warnings)
 
 

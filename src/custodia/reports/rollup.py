@@ -490,6 +490,29 @@ def refresh(pks: Iterable[int], *, now: datetime | None = None) -> None:
             DetentionFact.objects.filter(pk=pk).update(**_model_values(fact))
 
 
+def count_registration(
+    detention: Any, person: Any, officers: Sequence[Any], *, now: datetime
+) -> None:
+    """A new registration's fact and counts, in the caller's transaction, from the objects it
+    has just written rather than read back: the same ``fact_of`` as a recount, three queries
+    fewer on every capture. ``refresh`` recounts it on every later change."""
+    values = {name: _attribute(detention, person, name) for name in COLUMNS}
+    without_cuip = sum(1 for officer in officers if not officer.cuip)
+    fact = fact_of(values, (len(officers), without_cuip), now, clock_policy())
+    delta = Delta.empty()
+    delta.add(fact, +1)
+    delta.write()
+    DetentionFact.objects.create(detention_id=detention.pk, **_model_values(fact))
+
+
+def _attribute(detention: Any, person: Any, name: str) -> Any:
+    if name == "pk":
+        return detention.pk
+    if name.startswith("person__"):
+        return getattr(person, name.removeprefix("person__"))
+    return getattr(detention, name)
+
+
 def _model_values(fact: Fact) -> dict[str, Any]:
     values = asdict(fact)
     values["institution_id"] = values.pop("institution")
