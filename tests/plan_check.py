@@ -1,0 +1,163 @@
+# ruff: noqa: E501 - one request per line reads best
+"""Run the product's real requests against a loaded PostgreSQL database and EXPLAIN every query
+they send; report each sequential scan of a large table (issue 7).
+
+Run as a script (tests/test_query_plans.py does, against a fresh `custodia synth` nation), with
+DATABASE_URL set: ``python tests/plan_check.py``. Prints a JSON report; exits 1 if any query
+scans a large table sequentially. Writes go through the real endpoints too (a capture and a
+handover), in the throw-away database the test made.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+LARGE_ROWS = 10_000  # a table with at least this many rows is large
+
+
+def plan_nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from plan_nodes(child)
+
+
+def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "custodia.settings")
+    import django
+
+    django.setup()
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()  # the test client's host, in-memory e-mail
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from custodia.core.models import ApiToken, Role, User
+    from custodia.ledger.models import LedgerHead
+    from custodia.registry.models import Detention
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, c.reltuples FROM pg_class c JOIN pg_namespace n ON "
+            "n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'"
+        )
+        large = {name for name, rows in cursor.fetchall() if rows >= LARGE_ROWS}
+
+    def user(**filters: Any) -> User:
+        found = User.objects.filter(**filters).select_related("institution").first()
+        if found is None:
+            raise SystemExit(f"no user {filters}")
+        return found
+
+    police = user(username="synth-sspe-29")
+    receiving = user(username="synth-fge-29")
+    analyst = user(role=Role.NATIONAL_ANALYST)
+    auditor = user(role=Role.AUDITOR)
+
+    def api(who: User) -> Client:
+        return Client(headers={"Authorization": f"Bearer {ApiToken.issue(who)[1]}"})
+
+    def page(who: User) -> Client:
+        client = Client()
+        client.force_login(who)
+        return client
+
+    held = (
+        Detention.objects.filter(institution=police.institution, status="in_police_custody")
+        .order_by("-registered_at")
+        .first()
+    )
+    sample = Detention.objects.filter(state_id="29").order_by("-registered_at").first()
+    if held is None or sample is None:
+        raise SystemExit("the nation has no detention to read in Tlaxcala")
+    person = sample.person
+    month = (timezone.now() - timedelta(days=35)).strftime("%Y-%m")
+    size = LedgerHead.objects.get(pk=1).size
+    detained = (timezone.now() - timedelta(minutes=20)).astimezone(
+        timezone.get_fixed_timezone(-360)
+    )
+    new_capture = {
+        "person": {"given_names": "Plan", "first_surname": "Prueba", "sex": "female", "age": 30},
+        "detained_at": detained.isoformat(),
+        "place": {"state": "29", "municipality": "29033"},
+        "arrest_basis": "flagrante",
+        "reason": "robo a transeúnte",
+        "officers": [{"name": "Elemento Uno"}],
+        "receiving_authority": {"kind": "public_prosecutor", "name": "Fiscalía",
+                                "institution": "fge-29"},
+    }  # fmt: skip
+    handover = {
+        "kind": "handed_over",
+        "occurred_at": timezone.now().isoformat(),
+        "authority": {"kind": "public_prosecutor", "name": "Fiscalía", "institution": "fge-29"},
+    }
+    name = f"given_names={person.given_names}&first_surname={person.first_surname}"
+    purpose = "purpose=Verificación de planes de consulta"
+    requests: list[tuple[str, Callable[[], Any]]] = [
+        ("detention by folio", lambda: api(police).get(f"/api/v1/detentions/{held.folio}")),
+        ("its events", lambda: api(police).get(f"/api/v1/detentions/{held.folio}/events")),
+        ("list, first page", lambda: api(police).get("/api/v1/detentions?limit=50")),
+        ("list by state", lambda: api(analyst).get("/api/v1/detentions?state=29&limit=50")),
+        ("public search", lambda: Client().get(f"/api/v1/public/search?{name}")),
+        ("public search page", lambda: Client().get(f"/consulta/?{name}&state=29")),
+        ("officials' search by name", lambda: api(analyst).get(f"/api/v1/people/search?{name}&{purpose}")),
+        ("officials' search by folio", lambda: api(analyst).get(f"/api/v1/people/search?folio={sample.folio}&{purpose}")),
+        ("alerts", lambda: api(receiving).get("/api/v1/alerts")),
+        ("inbox", lambda: page(receiving).get("/bandeja/")),
+        ("detention page", lambda: page(police).get(f"/detenciones/{held.folio}/")),
+        ("national report", lambda: api(analyst).get(f"/api/v1/reports/monthly?month={month}")),
+        ("state report", lambda: api(analyst).get(f"/api/v1/reports/monthly?month={month}&state=29")),
+        ("data quality", lambda: page(analyst).get(f"/reportes/calidad/?month={month}&state=29")),
+        ("inclusion proof", lambda: Client().get(f"/api/v1/ledger/proof/inclusion?index={size // 3}&tree_size={size}")),
+        ("consistency proof", lambda: Client().get(f"/api/v1/ledger/proof/consistency?first={size // 2}&second={size}")),
+        ("access log by folio", lambda: page(auditor).get(f"/auditoria/accesos/?folio={sample.folio}")),
+        ("zero-report page", lambda: page(police).get("/reportes/cero/")),
+        ("capture", lambda: api(police).post("/api/v1/detentions", new_capture, "application/json")),
+        ("handover", lambda: api(police).post(f"/api/v1/detentions/{held.folio}/events", handover, "application/json")),
+    ]  # fmt: skip
+    report: dict[str, Any] = {"large_tables": sorted(large), "requests": {}, "scans": []}
+
+    def scans_of(sql: str) -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
+            (plan,) = cursor.fetchone()
+        if isinstance(plan, str):
+            plan = json.loads(plan)
+        return [
+            node["Relation Name"]
+            for node in plan_nodes(plan[0]["Plan"])
+            if node.get("Node Type") == "Seq Scan" and node.get("Relation Name") in large
+        ]
+
+    # The checker must see a scan when there is one: a filter on an unindexed column.
+    if scans_of("SELECT id FROM registry_detention WHERE reason = 'nada'") != [
+        "registry_detention"
+    ]:
+        raise SystemExit("the plan check did not see a known sequential scan")
+    for label, call in requests:
+        with CaptureQueriesContext(connection) as captured:
+            response = call()
+        status = getattr(response, "status_code", 0)
+        queries = [q["sql"] for q in captured.captured_queries]
+        report["requests"][label] = {"status": status, "queries": len(queries)}
+        if status >= 400:
+            report["scans"].append({"request": label, "error": f"HTTP {status}"})
+        for sql in queries:
+            head = sql.lstrip().split(None, 1)[0].upper()
+            if head not in {"SELECT", "UPDATE", "DELETE", "WITH"} or "ledger_append" in sql:
+                continue
+            for table_name in scans_of(sql):
+                report["scans"].append({"request": label, "table": table_name, "sql": sql[:600]})
+    print(json.dumps(report, ensure_ascii=False, indent=1))
+    return 1 if report["scans"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
