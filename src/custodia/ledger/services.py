@@ -91,6 +91,34 @@ def append_event(event: Any, folio: str, salt: str) -> int:
     return index
 
 
+def append_events(events: list[Any], folios: list[str], salts: list[str]) -> list[int]:
+    """Append several events' leaves, in order, in the caller's transaction; their indexes.
+    On PostgreSQL one statement calls ``ledger_append`` once per leaf, in order."""
+    leaves = [
+        commitments.leaf_hash(document_of(event, folio, salt))
+        for event, folio, salt in zip(events, folios, salts, strict=True)
+    ]
+    if connection.vendor == "postgresql" and len(leaves) > 1:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT ledger_append(leaf, salt, event) FROM (SELECT * FROM unnest("
+                "%s::text[], %s::text[], %s::bigint[]) WITH ORDINALITY AS t(leaf, salt, event, n) "
+                "ORDER BY n) ordered",
+                [[leaf.hex() for leaf in leaves], salts, [e.pk for e in events]],
+            )
+            indexes = [row[0] for row in cursor.fetchall()]
+        if indexes != list(range(indexes[0], indexes[0] + len(leaves))):
+            raise RuntimeError("the ledger appended a batch out of order")
+    else:
+        indexes = [
+            append_leaf(leaf, salt, e.pk)
+            for leaf, salt, e in zip(leaves, salts, events, strict=True)
+        ]
+    if indexes:
+        make_checkpoint(indexes[-1] + 1)
+    return indexes
+
+
 def append_leaf(leaf: bytes, salt: str, event_id: int | None) -> int:
     """Store a leaf hash at the next index with the subtrees it completes; returns the index."""
     with connection.cursor() as cursor:

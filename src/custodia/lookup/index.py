@@ -19,9 +19,8 @@ def keys_of(name: names.Name, alias: tuple[str, ...]) -> set[str]:
     }
 
 
-def index_detention(detention: Any, person: Any, *, new: bool = False) -> None:
-    """Write (or rewrite) a detention's entry and keys, and add its words to the vocabulary.
-    ``new``: a detention registered in this transaction, with nothing indexed yet."""
+def index_detention(detention: Any, person: Any) -> None:
+    """Rewrite a detention's entry and keys, and add its words to the vocabulary."""
     name = names.Name(
         names.words(person.given_names),
         names.words(person.first_surname),
@@ -40,17 +39,53 @@ def index_detention(detention: Any, person: Any, *, new: bool = False) -> None:
         "age": person.age,
         "detained_at": detention.detained_at,
     }
-    if new:
-        NameEntry.objects.create(detention_id=detention.pk, **entry)
-    else:
-        NameKey.objects.filter(entry_id=detention.pk).delete()
-        NameEntry.objects.update_or_create(detention_id=detention.pk, defaults=entry)
+    NameKey.objects.filter(entry_id=detention.pk).delete()
+    NameEntry.objects.update_or_create(detention_id=detention.pk, defaults=entry)
     keys = sorted(keys_of(name, alias))
     NameKey.objects.bulk_create(
         NameKey(entry_id=detention.pk, key=key, held=held, state=state, entry_keys=len(keys))
         for key in keys
     )
     add_vocabulary(name.given + name.surnames + alias)
+
+
+def index_new_detentions(pairs: list[tuple[Any, Any]]) -> None:
+    """Index detentions registered in this transaction (nothing indexed yet), in bulk:
+    (detention, person) pairs."""
+    entries: list[NameEntry] = []
+    keys: list[NameKey] = []
+    words: list[str] = []
+    for detention, person in pairs:
+        name = names.Name(
+            names.words(person.given_names),
+            names.words(person.first_surname),
+            names.words(person.second_surname),
+        )
+        alias = names.words(person.alias)
+        held = detention.status in custody.HELD
+        state = detention.state_id
+        entries.append(
+            NameEntry(
+                detention_id=detention.pk,
+                state=state,
+                held=held,
+                given=" ".join(name.given),
+                first=" ".join(name.first),
+                second=" ".join(name.second),
+                alias=" ".join(alias),
+                age=person.age,
+                detained_at=detention.detained_at,
+            )
+        )
+        found = sorted(keys_of(name, alias))
+        keys.extend(
+            NameKey(entry_id=detention.pk, key=key, held=held, state=state, entry_keys=len(found))
+            for key in found
+        )
+        words.extend(name.given + name.surnames + alias)
+    NameEntry.objects.bulk_create(entries)
+    NameKey.objects.bulk_create(keys)
+    add_vocabulary(tuple(words))
 
 
 def set_held(detention_id: int, status: str) -> None:

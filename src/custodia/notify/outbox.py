@@ -16,18 +16,30 @@ def _utc(moment: Any) -> str:
 
 def enqueue_custody_change(detention: Any, event: Any) -> None:
     """No personal data: receivers learn what moved, and read the record through the API."""
-    OutboxMessage.objects.create(
-        key=f"event:{event.pk}",
-        topic=Topic.CUSTODY_CHANGED,
-        detention=detention,
-        payload={
-            "folio": detention.folio,
-            "event": {"id": event.pk, "kind": event.kind, "occurred_at": _utc(event.occurred_at)},
-            "status": detention.status,
-            "current_authority": detention.current_authority,
-            "state": detention.state_id,
-            "version": detention.version,
-        },
+    enqueue_custody_changes([(detention, event)])
+
+
+def enqueue_custody_changes(changes: list[tuple[Any, Any]]) -> None:
+    """One message per (detention, event), in one statement."""
+    OutboxMessage.objects.bulk_create(
+        OutboxMessage(
+            key=f"event:{event.pk}",
+            topic=Topic.CUSTODY_CHANGED,
+            detention=detention,
+            payload={
+                "folio": detention.folio,
+                "event": {
+                    "id": event.pk,
+                    "kind": event.kind,
+                    "occurred_at": _utc(event.occurred_at),
+                },
+                "status": detention.status,
+                "current_authority": detention.current_authority,
+                "state": detention.state_id,
+                "version": detention.version,
+            },
+        )
+        for detention, event in changes
     )
 
 

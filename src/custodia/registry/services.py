@@ -16,7 +16,7 @@ from custodia.core import access
 from custodia.core.accesslog import log_access
 from custodia.core.models import Channel, Institution, Municipality, State, User
 from custodia.ledger.commitments import new_salt, person_digest
-from custodia.ledger.services import append_event, person_document
+from custodia.ledger.services import append_event, append_events, person_document
 from custodia.lookup import index as name_index
 from custodia.reports import rollup
 
@@ -97,26 +97,6 @@ def capture_facts(parsed: DetentionIn, registered_at: datetime) -> rules.Capture
     )
 
 
-def validate_capture(
-    data: dict[str, Any] | DetentionIn, *, now: datetime | None = None
-) -> tuple[DetentionIn, list[rules.Finding]]:
-    """Parse and check a capture. Raises :class:`RegistrationRejected` on any error rule;
-    returns the parsed capture and its warnings otherwise."""
-    if isinstance(data, DetentionIn):
-        parsed = data
-    else:
-        maybe, findings = parse_detention(data)
-        if maybe is None:
-            raise RegistrationRejected(findings)
-        parsed = maybe
-    findings = rules.evaluate(
-        capture_facts(parsed, now or timezone.now()), registry_policy(), DatabaseCatalog()
-    )
-    if errors := rules.errors(findings):
-        raise RegistrationRejected(errors, rules.warnings(findings))
-    return parsed, rules.warnings(findings)
-
-
 def place_text(address: str | None, municipality: Municipality | None, state: State) -> str:
     return ", ".join(
         part for part in (address, municipality.name if municipality else "", state.name) if part
@@ -141,6 +121,117 @@ def _utc_text(moment: datetime) -> str:
     return moment.astimezone(ZoneInfo("UTC")).isoformat().replace("+00:00", "Z")
 
 
+class CachedCatalog(DatabaseCatalog):
+    """The catalogs as one write sees them: each code read once per registration or batch."""
+
+    def __init__(self) -> None:
+        self.states: dict[str, State | None] = {}
+        self.municipalities: dict[str, Municipality | None] = {}
+        self.institutions: dict[str, Institution | None] = {}
+
+    def state(self, code: str) -> State | None:
+        if code not in self.states:
+            self.states[code] = State.objects.filter(code=code).first()
+        return self.states[code]
+
+    def municipality(self, code: str) -> Municipality | None:
+        if code not in self.municipalities:
+            self.municipalities[code] = (
+                Municipality.objects.select_related("state").filter(code=code).first()
+            )
+        return self.municipalities[code]
+
+    def institution(self, code: str) -> Institution | None:
+        if code not in self.institutions:
+            self.institutions[code] = Institution.objects.filter(code=code).first()
+        return self.institutions[code]
+
+    def state_exists(self, code: str) -> bool:
+        return self.state(code) is not None
+
+    def municipality_state(self, code: str) -> str | None:
+        found = self.municipality(code)
+        return found.state_id if found else None
+
+    def institution_kind(self, code: str) -> str | None:
+        found = self.institution(code)
+        return found.kind if found else None
+
+
+@dataclass
+class Prepared:
+    """A capture that passed the rules, with everything its rows need but the folio."""
+
+    parsed: DetentionIn
+    warnings: list[rules.Finding]
+    registered_at: datetime
+    state: State
+    municipality: Municipality | None
+    zone: str
+    local_year: int
+    receiving_institution: Institution | None
+    location: str
+    age_group: str
+    start: custody.State
+
+
+def prepare_registration(
+    actor: User,
+    data: dict[str, Any] | DetentionIn,
+    *,
+    now: datetime | None = None,
+    catalog: CachedCatalog | None = None,
+) -> Prepared:
+    """Parse and check a capture, and work out its rows; writes nothing. Raises
+    ``RegistrationRejected``."""
+    catalog = catalog or CachedCatalog()
+    registered_at = now or timezone.now()
+    if isinstance(data, DetentionIn):
+        parsed = data
+    else:
+        maybe, findings = parse_detention(data)
+        if maybe is None:
+            raise RegistrationRejected(findings)
+        parsed = maybe
+    findings = rules.evaluate(capture_facts(parsed, registered_at), registry_policy(), catalog)
+    if errors := rules.errors(findings):
+        raise RegistrationRejected(errors, rules.warnings(findings))
+    institution = actor.institution
+    assert institution is not None  # the caller checked require_register_detention
+    state = catalog.state(parsed.place.state)
+    assert state is not None  # the rules refuse an unknown state
+    municipality = catalog.municipality(parsed.place.municipality or "")
+    zone = municipality.effective_timezone if municipality else state.timezone
+    receiving = parsed.receiving_authority
+    location = place_text(parsed.place.address, municipality, state)
+    age_group = age_group_of(parsed.person.age, parsed.person.birth_date, parsed.detained_at)
+    return Prepared(
+        parsed=parsed,
+        warnings=rules.warnings(findings),
+        registered_at=registered_at,
+        state=state,
+        municipality=municipality,
+        zone=zone,
+        local_year=parsed.detained_at.astimezone(ZoneInfo(zone)).year,
+        receiving_institution=catalog.institution(receiving.institution)
+        if receiving.institution
+        else None,
+        location=location,
+        age_group=age_group,
+        start=custody.initial(
+            custody.Registration(
+                detained_at=parsed.detained_at,
+                registered_at=registered_at,
+                institution=institution.code,
+                institution_name=institution.name,
+                location=location,
+                arrest_basis=parsed.arrest_basis,
+                age_group=age_group or None,
+            )
+        ),
+    )
+
+
 def detention_register(
     *,
     actor: User,
@@ -152,166 +243,196 @@ def detention_register(
     """Register a detention: the record, the person, the officers, the ``registered`` event and
     the access-log entry, all in one transaction. Raises ``AccessDenied`` or
     ``RegistrationRejected`` having written nothing."""
-    from custodia.notify.outbox import enqueue_custody_change
-
     access.require_register_detention(actor)
-    registered_at = now or timezone.now()
-    parsed, warnings = validate_capture(data, now=registered_at)
+    prepared = prepare_registration(actor, data, now=now)
+    return write_registrations(actor, [prepared], channel=channel, ip=ip)[0]
+
+
+def write_registrations(
+    actor: User, prepared: list[Prepared], *, channel: Channel | str, ip: str | None = None
+) -> list[Registration]:
+    """Write prepared captures, all in one transaction, a few statements for the lot: the
+    records, people, officers, holders, name index, ``registered`` events, outbox messages,
+    access-log entries, ledger leaves and report counts. All land or none does."""
+    from custodia.notify.outbox import enqueue_custody_changes
+
     institution = actor.institution
-    assert institution is not None  # guaranteed by require_register_detention
-
-    state = State.objects.get(code=parsed.place.state)
-    municipality = (
-        Municipality.objects.select_related("state").get(code=parsed.place.municipality)
-        if parsed.place.municipality
-        else None
-    )
-    zone_name = municipality.effective_timezone if municipality else state.timezone
-    local_year = parsed.detained_at.astimezone(ZoneInfo(zone_name)).year
-    receiving = parsed.receiving_authority
-    receiving_institution = (
-        Institution.objects.get(code=receiving.institution) if receiving.institution else None
-    )
-    location = place_text(parsed.place.address, municipality, state)
-    age_group = age_group_of(parsed.person.age, parsed.person.birth_date, parsed.detained_at)
-    start = custody.initial(
-        custody.Registration(
-            detained_at=parsed.detained_at,
-            registered_at=registered_at,
-            institution=institution.code,
-            institution_name=institution.name,
-            location=location,
-            arrest_basis=parsed.arrest_basis,
-            age_group=age_group or None,
-        )
-    )
-
+    assert institution is not None
     with transaction.atomic():
-        detention = _create_with_unique_folio(
-            state=state,
-            local_year=local_year,
-            fields={
-                "institution": institution,
-                "state": state,
-                "municipality": municipality,
-                "address": parsed.place.address or "",
-                "latitude": parsed.place.latitude,
-                "longitude": parsed.place.longitude,
-                "place_timezone": zone_name,
-                "detained_at": parsed.detained_at,
-                "registered_at": registered_at,
-                "arrest_basis": parsed.arrest_basis,
-                "reason": parsed.reason,
-                "receiving_kind": receiving.kind,
-                "receiving_name": receiving.name,
-                "receiving_institution": receiving_institution,
-                "contact_name": (parsed.contact.name if parsed.contact else None) or "",
-                "contact_relationship": (parsed.contact.relationship if parsed.contact else None)
-                or "",
-                "contact_phone": (parsed.contact.phone if parsed.contact else None) or "",
-                "force_used": parsed.force_used,
-                "registered_by": actor,
-                "warning_codes": [w.code for w in warnings],
-                "status": start.status,
-                "current_authority": institution.name,
-                "current_institution": institution,
-                "current_location": location,
-                "legal_status": start.legal_status or "",
-                "last_event_at": parsed.detained_at,
-                "version": 1,
-                "age_group": age_group,
-                "custody_state": custody.state_to_json(start),
-            },
+        detentions = _create_with_unique_folios(
+            [
+                (
+                    p.state,
+                    p.local_year,
+                    _detention_fields(p, actor, institution),
+                )
+                for p in prepared
+            ]
         )
-        DetentionHolder.objects.create(
-            detention=detention, institution=institution, since=parsed.detained_at
+        DetentionHolder.objects.bulk_create(
+            DetentionHolder(detention=d, institution=institution, since=p.parsed.detained_at)
+            for d, p in zip(detentions, prepared, strict=True)
         )
-        person = parsed.person
-        detained_person = DetainedPerson.objects.create(
-            detention=detention,
-            given_names=person.given_names,
-            first_surname=person.first_surname,
-            second_surname=person.second_surname or "",
-            alias=person.alias or "",
-            sex=person.sex,
-            age=person.age,
-            birth_date=person.birth_date,
-            curp=person.curp or "",
-            nationality=person.nationality or "",
-            physical_condition=person.physical_condition or "",
-            distinguishing_marks=person.distinguishing_marks or "",
+        people = DetainedPerson.objects.bulk_create(
+            _person(d, p.parsed) for d, p in zip(detentions, prepared, strict=True)
         )
         officers = Officer.objects.bulk_create(
             Officer(
-                detention=detention,
+                detention=d,
                 position=position,
                 name=o.name,
                 rank=o.rank or "",
                 unit=o.unit or "",
                 cuip=o.cuip or "",
             )
-            for position, o in enumerate(parsed.officers, start=1)
+            for d, p in zip(detentions, prepared, strict=True)
+            for position, o in enumerate(p.parsed.officers, start=1)
         )
-        name_index.index_detention(detention, detained_person, new=True)
+        name_index.index_new_detentions(list(zip(detentions, people, strict=True)))
         # The event carries no personal data, only a salted digest of it: the ledger commits
         # to the event, and a redaction can replace the person's data without breaking it.
-        salt = new_salt()
-        registered = CustodyEvent.objects.create(
-            detention=detention,
-            sequence=1,
-            kind=EventKind.REGISTERED,
-            occurred_at=parsed.detained_at,
-            recorded_at=registered_at,
-            recorded_by=actor,
-            institution=institution,
-            local_zone=zone_name,
-            data={
-                "folio": detention.folio,
-                "institution": institution.code,
-                "detained_at": _utc_text(parsed.detained_at),
-                "arrest_basis": parsed.arrest_basis,
-                "place": {
-                    "state": state.code,
-                    "municipality": municipality.code if municipality else None,
-                },
-                "receiving_authority": {
-                    "kind": receiving.kind,
-                    "name": receiving.name,
-                    "institution": receiving.institution,
-                },
-                "warnings": [w.code for w in warnings],
-                "person_digest": person_digest(person_document(detained_person), salt),
-            },
+        salts = [new_salt() for _ in prepared]
+        events = CustodyEvent.objects.bulk_create(
+            _registered_event(d, person, p, actor, institution, salt)
+            for d, person, p, salt in zip(detentions, people, prepared, salts, strict=True)
         )
-        enqueue_custody_change(detention, registered)
+        enqueue_custody_changes(list(zip(detentions, events, strict=True)))
         log_access(
             user=actor,
             channel=channel,
             action="detention.register",
-            folios=[detention.folio],
+            folios=[d.folio for d in detentions],
             ip=ip,
         )
         # Last: the append locks the ledger head until commit, so it should hold it briefly.
-        append_event(registered, detention.folio, salt)
+        append_events(events, [d.folio for d in detentions], salts)
         # The report's counts, while the head is held: no two writers contend for them.
-        rollup.count_registration(detention, detained_person, officers, now=registered_at)
-    return Registration(detention=detention, warnings=warnings)
+        by_detention: dict[int, list[Officer]] = {}
+        for officer in officers:
+            by_detention.setdefault(officer.detention_id, []).append(officer)
+        rollup.count_registrations(
+            [
+                (d, person, by_detention.get(d.pk, []), p.registered_at)
+                for d, person, p in zip(detentions, people, prepared, strict=True)
+            ]
+        )
+    return [
+        Registration(detention=d, warnings=p.warnings)
+        for d, p in zip(detentions, prepared, strict=True)
+    ]
 
 
-def _create_with_unique_folio(
-    *, state: State, local_year: int, fields: dict[str, Any]
-) -> Detention:
-    """Draw random folios until one is free. No global lock or counter: the unique index is the
-    arbiter, and a collision (about one in 10^6 at national volume) just draws again."""
+def _detention_fields(p: Prepared, actor: User, institution: Institution) -> dict[str, Any]:
+    parsed, receiving, start = p.parsed, p.parsed.receiving_authority, p.start
+    contact = parsed.contact
+    return {
+        "institution": institution,
+        "state": p.state,
+        "municipality": p.municipality,
+        "address": parsed.place.address or "",
+        "latitude": parsed.place.latitude,
+        "longitude": parsed.place.longitude,
+        "place_timezone": p.zone,
+        "detained_at": parsed.detained_at,
+        "registered_at": p.registered_at,
+        "arrest_basis": parsed.arrest_basis,
+        "reason": parsed.reason,
+        "receiving_kind": receiving.kind,
+        "receiving_name": receiving.name,
+        "receiving_institution": p.receiving_institution,
+        "contact_name": (contact.name if contact else None) or "",
+        "contact_relationship": (contact.relationship if contact else None) or "",
+        "contact_phone": (contact.phone if contact else None) or "",
+        "force_used": parsed.force_used,
+        "registered_by": actor,
+        "warning_codes": [w.code for w in p.warnings],
+        "status": start.status,
+        "current_authority": institution.name,
+        "current_institution": institution,
+        "current_location": p.location,
+        "legal_status": start.legal_status or "",
+        "last_event_at": parsed.detained_at,
+        "version": 1,
+        "age_group": p.age_group,
+        "custody_state": custody.state_to_json(start),
+    }
+
+
+def _person(detention: Detention, parsed: DetentionIn) -> DetainedPerson:
+    person = parsed.person
+    return DetainedPerson(
+        detention=detention,
+        given_names=person.given_names,
+        first_surname=person.first_surname,
+        second_surname=person.second_surname or "",
+        alias=person.alias or "",
+        sex=person.sex,
+        age=person.age,
+        birth_date=person.birth_date,
+        curp=person.curp or "",
+        nationality=person.nationality or "",
+        physical_condition=person.physical_condition or "",
+        distinguishing_marks=person.distinguishing_marks or "",
+    )
+
+
+def _registered_event(
+    detention: Detention,
+    person: DetainedPerson,
+    p: Prepared,
+    actor: User,
+    institution: Institution,
+    salt: str,
+) -> CustodyEvent:
+    receiving = p.parsed.receiving_authority
+    return CustodyEvent(
+        detention=detention,
+        sequence=1,
+        kind=EventKind.REGISTERED,
+        occurred_at=p.parsed.detained_at,
+        recorded_at=p.registered_at,
+        recorded_by=actor,
+        institution=institution,
+        local_zone=p.zone,
+        data={
+            "folio": detention.folio,
+            "institution": institution.code,
+            "detained_at": _utc_text(p.parsed.detained_at),
+            "arrest_basis": p.parsed.arrest_basis,
+            "place": {
+                "state": p.state.code,
+                "municipality": p.municipality.code if p.municipality else None,
+            },
+            "receiving_authority": {
+                "kind": receiving.kind,
+                "name": receiving.name,
+                "institution": receiving.institution,
+            },
+            "warnings": [w.code for w in p.warnings],
+            "person_digest": person_digest(person_document(person), salt),
+        },
+    )
+
+
+def _create_with_unique_folios(
+    wanted: list[tuple[State, int, dict[str, Any]]],
+) -> list[Detention]:
+    """Draw random folios until they are all free. No global lock or counter: the unique index
+    is the arbiter, and a collision (about one in 10^6 at national volume) draws them again."""
     for _ in range(FOLIO_ATTEMPTS):
-        folio = new_folio(state.code, local_year)
+        made = [
+            Detention(folio=new_folio(state.code, year), **fields) for state, year, fields in wanted
+        ]
+        folios = [d.folio for d in made]
+        if len(set(folios)) != len(folios):
+            continue
         try:
             with transaction.atomic():
-                return Detention.objects.create(folio=folio, **fields)
+                return Detention.objects.bulk_create(made)
         except IntegrityError:
-            if not Detention.objects.filter(folio=folio).exists():
+            if not Detention.objects.filter(folio__in=folios).exists():
                 raise
-    raise RuntimeError("no free folio after several attempts")
+    raise RuntimeError("no free folios after several attempts")
 
 
 class EventRejected(Exception):
