@@ -323,3 +323,39 @@ def test_the_cli_refuses_an_unknown_user_or_role(
         import_file(source, analyst)
     with pytest.raises(CommandError, match="No se pudo leer"):
         import_file(tmp_path / "no-existe.csv", officer)
+
+
+def test_the_same_id_twice_in_one_batch(api: Client) -> None:
+    same = row("DUP-1")
+    changed = row("DUP-2", reason="riña")
+    rows = [same, dict(same), row("DUP-2"), changed]
+    answer = send(api, rows).json()
+    statuses = [(r["external_id"], r["status"]) for r in answer["rows"]]
+    assert statuses == [
+        ("DUP-1", "created"),
+        ("DUP-1", "existing"),
+        ("DUP-2", "created"),
+        ("DUP-2", "rejected"),
+    ]
+    assert answer["rows"][0]["folio"] == answer["rows"][1]["folio"]
+    assert answer["rows"][3]["errors"][0]["code"] == "RND-E161"
+    assert Detention.objects.count() == 2
+
+
+def test_rows_are_answered_in_order_across_chunks(officer: User) -> None:
+    from custodia.registry import imports
+
+    with_history = row("K-3")
+    with_history["events"] = [handed_over()]
+    rows = [row("K-1"), {"external_id": ""}, with_history, row("K-4", arrest_basis="x"), row("K-5")]
+    results = list(
+        imports.import_rows(actor=officer, rows=enumerate(rows, start=1), channel="api", chunk=2)
+    )
+    assert [(r.row, r.status) for r in results] == [
+        (1, "created"),
+        (2, "rejected"),
+        (3, "created"),
+        (4, "rejected"),
+        (5, "created"),
+    ]
+    assert written() == (3, 4, 4, 3)

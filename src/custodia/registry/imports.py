@@ -21,6 +21,7 @@ import json
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,14 +33,19 @@ from custodia.core.models import Channel, User
 from .models import SourceRecord
 from .rules import RULES, Finding
 from .services import (
+    CachedCatalog,
     EventRejected,
+    Prepared,
     RegistrationRejected,
     VersionConflict,
     detention_register,
     event_record,
+    prepare_registration,
+    write_registrations,
 )
 
 MAX_BATCH = 1000
+CHUNK = 250  # rows written together in one transaction
 MAX_EXTERNAL_ID = 100
 RowStatus = Literal["created", "existing", "rejected"]
 ROW_FIELDS = ("external_id", "events")
@@ -101,28 +107,113 @@ def import_rows(
     rows: Iterable[tuple[int, Any]],
     channel: Channel | str,
     ip: str | None = None,
+    chunk: int = CHUNK,
 ) -> Iterator[RowResult]:
-    """Import numbered rows one by one, yielding each row's result as it lands. Raises
-    ``AccessDenied`` before reading a row if the actor may not register detentions."""
+    """Import numbered rows, yielding each row's result in row order as its chunk lands.
+    Raises ``AccessDenied`` before reading a row if the actor may not register detentions.
+
+    Rows are taken ``chunk`` at a time. Each row is checked by itself; those that pass and
+    carry no history are written together in one transaction (``write_registrations``), so a
+    chunk costs a few statements rather than a score per row. If that transaction fails (an id
+    imported concurrently by another process), its rows are imported one by one instead, each
+    in its own transaction, and so are rows with a history (``events``)."""
     access.require_register_detention(actor)
-    for number, row in rows:
-        yield import_row(actor=actor, number=number, row=row, channel=channel, ip=ip)
+    iterator = iter(rows)
+    while batch := list(islice(iterator, chunk)):
+        yield from _import_chunk(actor, batch, channel, ip)
 
 
-def import_row(
-    *, actor: User, number: int, row: Any, channel: Channel | str, ip: str | None = None
-) -> RowResult:
+def _import_chunk(
+    actor: User, batch: list[tuple[int, Any]], channel: Channel | str, ip: str | None
+) -> list[RowResult]:
+    institution = actor.institution
+    assert institution is not None
+    results: dict[int, RowResult] = {}
+    one_by_one: list[tuple[int, Any]] = []
+    candidates: list[tuple[int, str, dict[str, Any]]] = []
+    for number, row in batch:
+        problem = _shape_problem(number, row)
+        if problem is not None:
+            results[number] = problem
+        elif row.get("events"):
+            one_by_one.append((number, row))
+        else:
+            candidates.append((number, row["external_id"].strip(), row))
+    known = {
+        record.external_id: record
+        for record in SourceRecord.objects.select_related("detention").filter(
+            institution=institution, external_id__in=[e for _, e, _ in candidates]
+        )
+    }
+    catalog = CachedCatalog()
+    ready: list[tuple[int, str, dict[str, Any], Prepared]] = []
+    seen: set[str] = set()
+    for number, external_id, row in candidates:
+        if external_id in known:
+            results[number] = RowResult(number, external_id, *_answer(known[external_id], row))
+            continue
+        if external_id in seen:  # twice in one chunk: the second sees the first once it lands
+            one_by_one.append((number, row))
+            continue
+        seen.add(external_id)
+        capture = {k: v for k, v in row.items() if k not in ROW_FIELDS}
+        try:
+            prepared = prepare_registration(actor, capture, catalog=catalog)
+        except RegistrationRejected as rejected:
+            results[number] = RowResult(
+                number,
+                external_id,
+                "rejected",
+                warnings=rejected.warnings,
+                errors=rejected.findings,
+            )
+            continue
+        ready.append((number, external_id, row, prepared))
+    if ready:
+        try:
+            with transaction.atomic():
+                registrations = write_registrations(
+                    actor, [p for *_, p in ready], channel=channel, ip=ip
+                )
+                salts = [secrets.token_hex(16) for _ in ready]
+                SourceRecord.objects.bulk_create(
+                    SourceRecord(
+                        institution=institution,
+                        external_id=external_id,
+                        detention=registration.detention,
+                        salt=salt,
+                        digest=row_digest(row, salt),
+                    )
+                    for (_, external_id, row, _), registration, salt in zip(
+                        ready, registrations, salts, strict=True
+                    )
+                )
+        except IntegrityError:
+            one_by_one.extend((number, row) for number, _, row, _ in ready)
+        else:
+            for (number, external_id, _, _), registration in zip(ready, registrations, strict=True):
+                results[number] = RowResult(
+                    number,
+                    external_id,
+                    "created",
+                    registration.detention.folio,
+                    warnings=registration.warnings,
+                )
+    for number, row in sorted(one_by_one, key=lambda item: item[0]):
+        results[number] = import_row(actor=actor, number=number, row=row, channel=channel, ip=ip)
+    return [results[number] for number, _ in batch]
+
+
+def _shape_problem(number: int, row: Any) -> RowResult | None:
+    """The row's result if it cannot even be considered: unreadable, not an object, no usable
+    external id, or a history that is not a list of objects."""
     if isinstance(row, Unreadable):
         return RowResult(
             number, "", "rejected", errors=[RULES["RND-E162"].finding("", row.message)]
         )
     if not isinstance(row, dict):
-        return RowResult(
-            number,
-            "",
-            "rejected",
-            errors=[RULES["RND-E162"].finding("", "La fila no es un objeto.")],
-        )
+        message = "La fila no es un objeto."
+        return RowResult(number, "", "rejected", errors=[RULES["RND-E162"].finding("", message)])
     external_id = row.get("external_id")
     if (
         not isinstance(external_id, str)
@@ -130,14 +221,25 @@ def import_row(
         or len(external_id.strip()) > MAX_EXTERNAL_ID
         or not external_id.strip().isprintable()
     ):
-        shown = external_id if isinstance(external_id, str) else ""
-        return RowResult(
-            number, shown[:MAX_EXTERNAL_ID], "rejected", errors=[RULES["RND-E160"].finding()]
-        )
-    external_id = external_id.strip()
+        shown = external_id[:MAX_EXTERNAL_ID] if isinstance(external_id, str) else ""
+        return RowResult(number, shown, "rejected", errors=[RULES["RND-E160"].finding()])
     events = row.get("events", [])
     if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
-        return RowResult(number, external_id, "rejected", errors=[RULES["RND-E163"].finding()])
+        return RowResult(
+            number, external_id.strip(), "rejected", errors=[RULES["RND-E163"].finding()]
+        )
+    return None
+
+
+def import_row(
+    *, actor: User, number: int, row: Any, channel: Channel | str, ip: str | None = None
+) -> RowResult:
+    """One row in its own transaction, with its history if it has one."""
+    unusable = _shape_problem(number, row)
+    if unusable is not None:
+        return unusable
+    external_id = row["external_id"].strip()
+    events = row.get("events", [])
     capture = {k: v for k, v in row.items() if k not in ROW_FIELDS}
     institution = actor.institution
     assert institution is not None  # require_register_detention saw to it
@@ -176,8 +278,8 @@ def import_row(
         return RowResult(
             number, external_id, "rejected", warnings=rejected.warnings, errors=rejected.findings
         )
-    except _EventProblem as problem:
-        return RowResult(number, external_id, "rejected", errors=problem.findings)
+    except _EventProblem as failed:
+        return RowResult(number, external_id, "rejected", errors=failed.findings)
     except IntegrityError:
         # Another import of the same id landed first: answer as a resend of it.
         known = _known(institution.pk, external_id, row)
@@ -204,8 +306,13 @@ def _known(
         .filter(institution_id=institution_id, external_id=external_id)
         .first()
     )
-    if record is None:
-        return None
+    return None if record is None else _answer(record, row)
+
+
+def _answer(
+    record: SourceRecord, row: dict[str, Any]
+) -> tuple[RowStatus, str | None, list[Finding], list[Finding]]:
+    """A row whose external id was imported before: the same content or not."""
     folio = record.detention.folio
     if record.digest == row_digest(row, record.salt):
         return "existing", folio, [], []
