@@ -1,0 +1,191 @@
+"""Bulk import (`custodia import detentions`'s service) against COPY of the same rows, measured
+in the same run (issue 7).
+
+1. A fresh database with the demo institutions; N capture rows with external ids (names,
+   ages, places and delays varied), as a state system would send them.
+2. **Ours**: ``imports.import_rows`` over all of them, with full validation, idempotency
+   records, ledger leaves, name index, outbox, access log and report counts; rows per second.
+3. **Baseline**: every row the import wrote, in every table it wrote to, read back and COPYed
+   (text format, one transaction per 250 detentions' rows, as the import's chunks) into empty
+   copies of the tables (``LIKE … INCLUDING ALL``: same indexes, no triggers, no foreign keys).
+   Detentions per second.
+
+Target: import ≥ 25 % of the COPY rate.
+
+    python -m benchmarks.bulk_import [--rows 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from benchmarks.common import DEFAULT_SERVER, Provenance, Row, fresh_environment, machine, table
+
+# Every table an imported capture writes to, and how its rows are found from the detentions.
+WRITTEN = {
+    "registry_detention": "id",
+    "registry_detainedperson": "detention_id",
+    "registry_officer": "detention_id",
+    "registry_detentionholder": "detention_id",
+    "registry_custodyevent": "detention_id",
+    "registry_sourcerecord": "detention_id",
+    "lookup_nameentry": "detention_id",
+    "lookup_namekey": "entry_id",
+    "notify_outboxmessage": "detention_id",
+    "reports_detentionfact": "detention_id",
+}
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def rows(n: int, seed: int = 1) -> list[dict[str, Any]]:
+    from django.utils import timezone
+
+    from custodia.synth.people import NamePools
+
+    rnd = random.Random(seed)
+    names = NamePools(seed)
+    now = timezone.now().astimezone(timezone.get_fixed_timezone(-360))
+    out = []
+    for i in range(n):
+        sex = "female" if rnd.random() < 0.15 else "male"
+        given, first, second = names.person(rnd, sex)
+        detained = now - timedelta(minutes=rnd.randint(30, 3000))
+        out.append(
+            {
+                "external_id": f"SIS-{i:08d}",
+                "person": {"given_names": given, "first_surname": first, "second_surname": second,
+                           "sex": sex, "age": rnd.randint(18, 70)},
+                "detained_at": detained.isoformat(timespec="seconds"),
+                "place": {"state": "29", "municipality": "29033", "address": "Centro"},
+                "arrest_basis": "flagrante",
+                "reason": "robo a transeúnte",
+                "officers": [{"name": names.officer(rnd), "rank": "policía"}],
+                "receiving_authority": {"kind": "public_prosecutor", "name": "FGJE Tlaxcala",
+                                        "institution": "fgje-tlax"},
+            }
+        )  # fmt: skip
+    return out
+
+
+def copy_baseline(url: str, chunk: int) -> tuple[float, int]:
+    """COPY everything the import wrote into LIKE copies; (seconds, rows)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        ids = [r[0] for r in conn.execute("SELECT id FROM registry_detention ORDER BY id")]
+        bodies: list[list[tuple[str, bytes]]] = []
+        for start in range(0, len(ids), chunk):
+            low, high = ids[start], ids[min(start + chunk, len(ids)) - 1]
+            part = []
+            for name, column in WRITTEN.items():
+                buffer = io.BytesIO()
+                query = f'COPY (SELECT * FROM "{name}" WHERE "{column}" BETWEEN {low} AND {high}) TO STDOUT'  # noqa: S608, E501
+                with conn.cursor().copy(query) as copy:
+                    for data in copy:
+                        buffer.write(data)
+                part.append((name, buffer.getvalue()))
+            leaves = io.BytesIO()
+            query = (
+                "COPY (SELECT l.* FROM ledger_ledgerleaf l JOIN registry_custodyevent e ON "  # noqa: S608
+                f"e.id = l.event_id WHERE e.detention_id BETWEEN {low} AND {high}) TO STDOUT"
+            )
+            with conn.cursor().copy(query) as copy:
+                for data in copy:
+                    leaves.write(data)
+            part.append(("ledger_ledgerleaf", leaves.getvalue()))
+            logs = io.BytesIO()
+            query = (
+                "COPY (SELECT a.* FROM core_accesslog a JOIN registry_detention d ON d.folio = "  # noqa: S608
+                f"a.folio WHERE d.id BETWEEN {low} AND {high} AND a.action = "
+                "'detention.register') TO STDOUT"
+            )
+            with conn.cursor().copy(query) as copy:
+                for data in copy:
+                    logs.write(data)
+            part.append(("core_accesslog", logs.getvalue()))
+            bodies.append(part)
+        names = [name for name, _ in bodies[0]]
+        for name in names:
+            conn.execute(f'DROP TABLE IF EXISTS "bench_copy_{name}"')
+            conn.execute(f'CREATE TABLE "bench_copy_{name}" (LIKE "{name}" INCLUDING ALL)')
+    copied = 0
+    with psycopg.connect(url) as conn:
+        began = time.perf_counter()
+        for part in bodies:
+            with conn.transaction():
+                for name, body in part:
+                    with conn.cursor().copy(f'COPY "bench_copy_{name}" FROM STDIN') as copy:
+                        copy.write(body)
+                    copied += body.count(b"\n")
+        seconds = time.perf_counter() - began
+    with psycopg.connect(url, autocommit=True) as conn:
+        for name in names:
+            conn.execute(f'DROP TABLE "bench_copy_{name}"')
+    return seconds, copied
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--server", default=DEFAULT_SERVER)
+    args = parser.parse_args(argv)
+    code = Provenance.now()
+    with fresh_environment(args.server, keep=False) as env:
+        from custodia.core.models import Channel, User
+        from custodia.registry import demo, imports
+
+        demo.ensure_users(demo.ensure_institutions())
+        actor = User.objects.select_related("institution").get(username="captura")
+        data = rows(args.rows)
+        json.dumps(data[0])  # the rows are plain JSON, as a file or a request would give them
+        began = time.perf_counter()
+        summary = imports.Summary()
+        for result in imports.import_rows(
+            actor=actor, rows=enumerate(data, start=1), channel=Channel.CLI
+        ):
+            summary.add(result)
+        ours_s = time.perf_counter() - began
+        assert summary.created == args.rows, summary.as_dict()
+        ours = args.rows / ours_s
+        say(f"import: {ours:,.0f} rows/s; COPY of the same rows …")
+        copy_s, copied = copy_baseline(env.url, imports.CHUNK)
+        baseline = args.rows / copy_s
+        ratio = ours / baseline
+        result_rows = [
+            Row(f"bulk import, {args.rows:,} rows (validation, ledger, index, counts)",
+                f"{ours:,.0f} rows/s ({ours_s:,.1f} s)",
+                f"COPY of the {copied:,} rows it wrote: {baseline:,.0f} detentions/s "
+                f"({copy_s:,.1f} s)", f"{ratio:.2f}", "≥ 0.25", ratio >= 0.25),
+        ]  # fmt: skip
+        text = "\n".join(
+            [
+                f"# Bulk import against COPY — {date.today():%Y-%m-%d}",
+                "",
+                f"Command: `python -m benchmarks.bulk_import --rows {args.rows}`.",
+                "",
+                table(result_rows),
+                "",
+                "## Machine",
+                "",
+                *(f"- {k}: {v}" for k, v in machine(env.url, code)),
+            ]
+        )
+        out = Path("benchmarks/results") / f"{date.today():%Y-%m-%d}-bulk-import.md"
+        out.write_text(text + "\n", encoding="utf-8")
+        print(text)
+        say(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()
