@@ -6,10 +6,11 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DETENTIONS ?= 300
-# Leaves loaded by the ledger benchmark (proofs, verification); a few minutes at 1 000 000.
+# The benchmark suite's scale: detentions of the synthetic nation and of the report's database,
+# ledger leaves (benchmarks/suite.py says how each scenario derives its size from it).
 SCALE ?= 1000000
 
-.PHONY: bench-reports bench-search run test test-postgres lint install demo docs lock clean bench
+.PHONY: bench-ledger bench-reports bench-search run test test-postgres lint install demo docs lock clean bench
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +20,12 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# What the benchmarks add (DuckDB, pandas): benchmarks/requirements.lock.
+BENCH_STAMP := $(VENV)/.bench-stamp
+$(BENCH_STAMP): benchmarks/requirements.lock $(STAMP)
+	$(BIN)/pip install --quiet --require-hashes -r benchmarks/requirements.lock
+	touch $(BENCH_STAMP)
 
 run: $(STAMP)
 	$(BIN)/custodia demo --detentions $(DETENTIONS)
@@ -33,10 +40,15 @@ test: $(STAMP)
 		DATABASE_URL="$$CUSTODIA_TEST_POSTGRES" $(BIN)/pytest --create-db; \
 	fi
 
-# Benchmarks of the ledger against baselines measured in the same run, in a throw-away
-# PostgreSQL database (CUSTODIA_BENCH_POSTGRES, default postgres://postgres@127.0.0.1:5432).
-# Writes benchmarks/results/<date>-ledger.md. See benchmarks/README.md.
-bench: $(STAMP)
+# Every benchmark scenario at SCALE, each against a baseline measured in the same run, in its
+# own throw-away PostgreSQL database (CUSTODIA_BENCH_POSTGRES, default
+# postgres://postgres@127.0.0.1:5432). Writes benchmarks/results/<date>.md (and each scenario's
+# details beside it). See benchmarks/README.md.
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks.suite --scale $(SCALE)
+
+# The ledger alone (proofs, appends, verification) at SCALE leaves.
+bench-ledger: $(STAMP)
 	$(BIN)/python -m benchmarks.ledger --scale $(SCALE)
 
 # The name search against pg_trgm and an exact B-tree lookup, on a generated evaluation set.
@@ -53,11 +65,6 @@ bench-search: $(STAMP)
 # Writes benchmarks/results/<date>-reports-<n>.md.
 REPORT_DETENTIONS ?= 10000000
 REPORT_DB ?=
-BENCH_STAMP := $(VENV)/.bench-stamp
-$(BENCH_STAMP): benchmarks/requirements.lock $(STAMP)
-	$(BIN)/pip install --quiet --require-hashes -r benchmarks/requirements.lock
-	touch $(BENCH_STAMP)
-
 bench-reports: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.reports --detentions $(REPORT_DETENTIONS) $(if $(REPORT_DB),--database $(REPORT_DB))
 

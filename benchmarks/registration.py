@@ -242,6 +242,13 @@ def _adapt(value: Any) -> Any:
     return psycopg.types.json.Jsonb(value) if isinstance(value, dict | list) else value
 
 
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
 def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
     exe = Path(sys.executable).parent / "custodia"
     with log.open("wb") as out:
@@ -279,6 +286,7 @@ def main(argv: list[str] | None = None) -> None:
         capture_user = User.objects.get(username="captura")
         tokens = [ApiToken.issue(capture_user, name=f"bench-{k}")[1] for k in range(args.clients)]
         server = start_server(dict(os.environ), args.port, env.var_dir / "server.log")
+        idle_mb = rss_mb(server.pid)
         try:
             clients = Clients(args.port, tokens)
             clients.run(3.0, None)  # warm up: imports, connections, caches
@@ -287,6 +295,7 @@ def main(argv: list[str] | None = None) -> None:
             peak = peak_n / peak_s
             say(f"peak: {peak:,.0f}/s; half load …")
             half_n, half_s, half_lat = clients.run(args.duration, peak / 2)
+            busy_mb = rss_mb(server.pid)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -304,6 +313,10 @@ def main(argv: list[str] | None = None) -> None:
                 f"{half_n / half_s:,.0f}/s; p50 {quantile(half_lat, 0.5) * ms:.0f} ms, "
                 f"p99 {quantile(half_lat, 0.99) * ms:.0f} ms", "—", "—", "p99 ≤ 100 ms",
                 quantile(half_lat, 0.99) * ms <= 100),
+            Row("Web worker memory (RSS of custodia serve)",
+                f"{busy_mb:,.0f} MB after {peak_n + half_n:,} registrations",
+                f"the same worker idle, just started: {idle_mb:,.0f} MB",
+                f"{busy_mb / idle_mb:.2f}", "none (reported)", None),
         ]  # fmt: skip
         text = "\n".join(
             [
