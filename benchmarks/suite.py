@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> None:
         rows.extend(found)
         machine = machine or machine_section(text)
         notes.append(f"- {name}: {len(found)} row(s) in {minutes:.0f} min, details in `{result}`")
-    header = "| Scenario | Our figure | Baseline | Ratio | Target | Met? |\n|---|---|---|---|---|---|"
+    header = "| Scenario | Our figure | Baseline | Ratio | Target | Met? |\n" + "|---" * 6 + "|"
     text = "\n".join(
         [
             f"# Benchmark suite — {date.today():%Y-%m-%d}, SCALE={args.scale:,}",
