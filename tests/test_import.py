@@ -359,3 +359,42 @@ def test_rows_are_answered_in_order_across_chunks(officer: User) -> None:
         (5, "created"),
     ]
     assert written() == (3, 4, 4, 3)
+
+
+def test_a_history_row_keeps_its_place_before_a_later_resend(api: Client) -> None:
+    with_history = row("H-1")
+    with_history["events"] = [handed_over()]
+    resend = {k: v for k, v in with_history.items() if k != "events"}
+    answer = send(api, [row("H-0"), with_history, resend]).json()["rows"]
+    assert [r["status"] for r in answer] == ["created", "created", "rejected"]
+    assert answer[2]["errors"][0]["code"] == "RND-E161"  # the resend differs from the record
+    detention = SourceRecord.objects.get(external_id="H-1").detention
+    assert detention.events.count() == 2  # the history landed, not the bare resend
+
+
+@pytest.mark.parametrize("age", ["²", "--5", "3.5", "treinta"])
+def test_a_cell_that_is_not_a_whole_number_is_a_row_error(
+    tmp_path: Path, officer: User, age: str
+) -> None:
+    cells = flat(row("N-1"))
+    cells["person.age"] = age
+    cells.pop("person.birth_date")
+    source = tmp_path / "d.csv"
+    source.write_text(csv_text([cells, flat(row("N-2"))]), encoding="utf-8")
+    with pytest.raises(CommandError, match="1 filas rechazadas"):
+        import_file(source, officer)
+    report = list(csv.DictReader((tmp_path / "d.csv.errores.csv").open(encoding="utf-8-sig")))
+    assert [(r["fila"], r["codigo"], r["campo"]) for r in report] == [
+        ("1", "RND-E143", "person.age")
+    ]
+    assert SourceRecord.objects.filter(external_id="N-2").exists()
+
+
+def test_json_lines_keep_unicode_line_separators_inside_strings(
+    tmp_path: Path, officer: User
+) -> None:
+    entry = row("U-1", reason="riña\u2028en la vía pública")
+    source = tmp_path / "u.jsonl"
+    source.write_text(json.dumps(entry, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert "1 registradas" in import_file(source, officer)
+    assert Detention.objects.get().reason == "riña\u2028en la vía pública"

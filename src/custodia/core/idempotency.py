@@ -24,9 +24,18 @@ class InvalidIdempotencyKey(Exception):
 
 
 def run_idempotent(
-    request: HttpRequest, user: User, write: Callable[[], tuple[int, Any]]
+    request: HttpRequest,
+    user: User,
+    write: Callable[[], tuple[int, Any]],
+    *,
+    atomic: bool = True,
 ) -> tuple[int, Any]:
-    """Run ``write`` (which returns status and JSON body) at most once per key."""
+    """Run ``write`` (which returns status and JSON body) at most once per key.
+
+    ``atomic=False`` is for a write that commits in parts (a batch of detentions, chunk by
+    chunk) and is idempotent by itself: the first answer is stored after it, so a retry with
+    the same key replays it; if the process dies before storing it, the retry runs the write
+    again, which creates nothing twice."""
     key = request.headers.get("Idempotency-Key")
     if key is None:
         return write()
@@ -38,25 +47,34 @@ def run_idempotent(
     if previous is not None:
         return _replay(previous, digest, request)
     try:
-        with transaction.atomic():
+        if atomic:
+            with transaction.atomic():
+                status, body = write()
+                _store(request, user, key, digest, status, body)
+        else:
             status, body = write()
-            if status < 500:
-                IdempotencyRecord.objects.create(
-                    user=user,
-                    key=key,
-                    method=request.method or "",
-                    path=request.path[:300],
-                    request_hash=digest,
-                    status=status,
-                    response=body,
-                )
-            return status, body
+            with transaction.atomic():
+                _store(request, user, key, digest, status, body)
+        return status, body
     except IntegrityError:
         # Another request with the same key won the race; answer as it did.
         previous = IdempotencyRecord.objects.filter(user=user, key=key).first()
         if previous is None:
             raise
         return _replay(previous, digest, request)
+
+
+def _store(request: HttpRequest, user: User, key: str, digest: str, status: int, body: Any) -> None:
+    if status < 500:
+        IdempotencyRecord.objects.create(
+            user=user,
+            key=key,
+            method=request.method or "",
+            path=request.path[:300],
+            request_hash=digest,
+            status=status,
+            response=body,
+        )
 
 
 def _replay(record: IdempotencyRecord, digest: str, request: HttpRequest) -> tuple[int, Any]:

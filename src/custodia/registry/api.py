@@ -158,7 +158,9 @@ def register_batch(request: HttpRequest, payload: BatchIn) -> Reply[Any]:
             rows.append(result.as_dict())
         return 200, {"summary": summary.as_dict(), "rows": rows}
 
-    status, body = run_idempotent(request, user, write)
+    # Chunk by chunk, each its own transaction: one transaction for the whole batch would hold
+    # the ledger's head, and so every capture in the country, until its last row.
+    status, body = run_idempotent(request, user, write, atomic=False)
     return Reply(status, body)
 
 

@@ -131,14 +131,20 @@ def _import_chunk(
     results: dict[int, RowResult] = {}
     one_by_one: list[tuple[int, Any]] = []
     candidates: list[tuple[int, str, dict[str, Any]]] = []
+    first_of: dict[str, int] = {}  # external id -> the row that uses it first in the chunk
     for number, row in batch:
         problem = _shape_problem(number, row)
         if problem is not None:
             results[number] = problem
-        elif row.get("events"):
+            continue
+        external_id = row["external_id"].strip()
+        first = first_of.setdefault(external_id, number)
+        if row.get("events") or first != number:
+            # A history goes one by one; so does an id used again, after the row that used it
+            # first (row order decides which one is the record and which one the resend).
             one_by_one.append((number, row))
         else:
-            candidates.append((number, row["external_id"].strip(), row))
+            candidates.append((number, external_id, row))
     known = {
         record.external_id: record
         for record in SourceRecord.objects.select_related("detention").filter(
@@ -147,15 +153,10 @@ def _import_chunk(
     }
     catalog = CachedCatalog()
     ready: list[tuple[int, str, dict[str, Any], Prepared]] = []
-    seen: set[str] = set()
     for number, external_id, row in candidates:
         if external_id in known:
             results[number] = RowResult(number, external_id, *_answer(known[external_id], row))
             continue
-        if external_id in seen:  # twice in one chunk: the second sees the first once it lands
-            one_by_one.append((number, row))
-            continue
-        seen.add(external_id)
         capture = {k: v for k, v in row.items() if k not in ROW_FIELDS}
         try:
             prepared = prepare_registration(actor, capture, catalog=catalog)
@@ -365,7 +366,12 @@ def read_file(path: Path) -> tuple[int | None, Iterator[tuple[int, Any]]]:
         ) from None
     if suffix == ".csv":
         return csv_rows(text)
-    lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    # Lines end at "\n" only: U+2028 and U+2029 are legal inside JSON strings.
+    lines = [
+        (n, line.removesuffix("\r"))
+        for n, line in enumerate(text.split("\n"), start=1)
+        if line.strip()
+    ]
     return len(lines), _jsonl_rows(lines)
 
 
@@ -373,7 +379,15 @@ def _jsonl_rows(lines: list[tuple[int, str]]) -> Iterator[tuple[int, Any]]:
     for number, line in lines:
         try:
             yield number, json.loads(line, parse_constant=_no_constant)
-        except ValueError as error:
+        except json.JSONDecodeError as error:
+            yield (
+                number,
+                Unreadable(
+                    f"La línea {number} no es JSON válido (columna {error.colno}): revise "
+                    "comillas, comas y llaves."
+                ),
+            )
+        except ValueError as error:  # NaN, Infinity: _no_constant's Spanish message
             yield number, Unreadable(f"La línea {number} no es JSON válido: {error}.")
 
 
@@ -425,7 +439,10 @@ def _csv_row(header: list[str], cells: list[str]) -> Any:
 
 
 def _position(key: str) -> tuple[int, str]:
-    return (int(key), "") if key.isdigit() else (10**9, key)
+    try:
+        return int(key), ""
+    except ValueError:
+        return 10**9, key
 
 
 def _put(target: dict[str, Any], path: list[str], value: Any) -> None:
@@ -438,8 +455,11 @@ def _put(target: dict[str, Any], path: list[str], value: Any) -> None:
 
 
 def _typed(name: str, value: str) -> Any:
-    if name in _INTEGER_COLUMNS and value.lstrip("-").isdigit():
-        return int(value)
+    if name in _INTEGER_COLUMNS:
+        try:
+            return int(value)
+        except ValueError:
+            return value  # the schema says "Debe ser un número entero."
     if name in _NUMBER_COLUMNS:
         try:
             return float(value)

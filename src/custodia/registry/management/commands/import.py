@@ -56,22 +56,20 @@ class Command(BaseCommand):
             raise CommandError(str(problem)) from None
 
         summary = imports.Summary()
-        problems: list[imports.RowResult] = []
-        with tqdm(total=total, desc="Filas", unit="fila", disable=None) as bar:
-            for result in imports.import_rows(actor=user, rows=rows, channel=Channel.CLI):
-                summary.add(result)
-                if result.errors or result.warnings:
-                    problems.append(result)
-                bar.update(1)
         try:
-            with report_path.open("w", newline="", encoding="utf-8-sig") as out:
-                writer = csv.writer(out)
-                writer.writerow(imports.ERROR_COLUMNS)
-                writer.writerows(imports.error_report_rows(problems))
+            out = report_path.open("w", newline="", encoding="utf-8-sig")
         except OSError as error:
             raise CommandError(
                 f"No se pudo escribir el informe {report_path}: {error.strerror or error}."
             ) from None
+        # Written as rows land: what was imported before an interruption is in the report.
+        with out, tqdm(total=total, desc="Filas", unit="fila", disable=None) as bar:
+            writer = csv.writer(out)
+            writer.writerow(imports.ERROR_COLUMNS)
+            for result in imports.import_rows(actor=user, rows=rows, channel=Channel.CLI):
+                summary.add(result)
+                writer.writerows(imports.error_report_rows([result]))
+                bar.update(1)
         counts = summary.as_dict()
         self.stdout.write(
             f"{counts['received']} filas: {counts['created']} registradas, "
