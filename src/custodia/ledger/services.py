@@ -207,7 +207,8 @@ def make_checkpoint(size: int | None = None, *, force: bool = False) -> Checkpoi
     signed = signing.sign(text, key, settings.CUSTODIA_LEDGER_ORIGIN)
     import base64
 
-    _last_seen_signing[:] = [stamp]
+    # Remembered once the checkpoint commits: a rolled-back write's checkpoint never existed.
+    transaction.on_commit(lambda: _last_seen_signing.__setitem__(slice(None), [stamp]))
     return Checkpoint.objects.create(
         tree_size=size,
         root_hash=top.hex(),

@@ -315,11 +315,14 @@ def _claim(delivery_id: int, now: datetime) -> uuid.UUID | None:
     The claim is read back rather than trusted from the row count: the token is fresh per
     claim, so only the worker whose token the row holds goes on, however the two updates and
     their counts interleave (a connection shared by threads reports the other's count)."""
-    lease_until = now + timedelta(seconds=settings.CUSTODIA_NOTIFY["lease_seconds"])
+    # The clock at the claim, not at the start of the run: sending earlier deliveries (a slow
+    # webhook waits up to its timeout) must not eat into this lease.
+    at = max(now, timezone.now())
+    lease_until = at + timedelta(seconds=settings.CUSTODIA_NOTIFY["lease_seconds"])
     token = uuid.uuid4()
     (
         Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING)
-        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=at))
         .update(locked_until=lease_until, lease_token=token)
     )
     held = Delivery.objects.filter(pk=delivery_id, lease_token=token).exists()

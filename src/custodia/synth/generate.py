@@ -211,7 +211,8 @@ class Generator:
         muni = place.municipal_of.get(institution) or pick(
             rnd, place.municipalities, place.muni_cum
         )
-        zone = self.zone(place.zone)
+        zone_name = place.zones.get(muni, place.zone)  # as the live capture picks it
+        zone = self.zone(zone_name)
         while True:  # a detention registered after "now" has not happened yet: draw again
             local = self.local_moment(zone, institution)
             detained = local.astimezone(UTC)
@@ -331,7 +332,7 @@ class Generator:
             )
         )
         self.event(out, did, folio, 1, "registered", detained, registered, police_user,
-                   institution, place.zone, registered_data, salt)  # fmt: skip
+                   institution, zone_name, registered_data, salt)  # fmt: skip
         since = {n.code_of[institution]: detained}
         for kind, at, actor, inst, data in self.chain(
             habits, detained, receiver, receiving_kind, institution, police_user
@@ -349,14 +350,14 @@ class Generator:
             for code in state_now.holders - before:
                 since.setdefault(code, at)
             event_salt = "%032x" % rnd.getrandbits(128)  # noqa: UP031
-            self.event(out, did, folio, sequence, kind, at, recorded, actor, inst, place.zone,
+            self.event(out, did, folio, sequence, kind, at, recorded, actor, inst, zone_name,
                        data, event_salt)  # fmt: skip
         for code in sorted(state_now.holders):
             if code in self.pk_of:
                 out.holders.append((did, self.pk_of[code], since.get(code, detained)))
         out.detentions.append(
             (
-                did, folio, institution, state, muni, address, latitude, longitude, place.zone,
+                did, folio, institution, state, muni, address, latitude, longitude, zone_name,
                 detained, registered, basis, reason, receiving_kind, n.name_of[receiver],
                 self.pk_of.get(receiver_code) if receiver_code else None,
                 "" if rnd.random() < 0.3 + missing else self.names.contact(rnd),

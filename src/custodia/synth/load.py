@@ -14,6 +14,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from queue import Empty
 from typing import Any
 
 from django.apps import apps
@@ -182,9 +183,9 @@ def _load_postgres(
     child.start()
     try:
         while True:
-            message = queue.get(timeout=600)
+            message = _next(queue, child)
             if message[0] == "error":
-                raise RuntimeError(f"el generador falló:\n{message[1]}")
+                raise SynthError(f"El generador falló. {PARTIAL}\n{message[1]}")
             if message[0] == "done":
                 break
             if message[0] == "zero":
@@ -212,6 +213,25 @@ def _load_postgres(
         child.join(timeout=30)
         if child.is_alive():
             child.kill()
+
+
+PARTIAL = (
+    "La base quedó con una carga parcial: bórrela y créela de nuevo antes de repetir "
+    "custodia synth."
+)
+
+
+def _next(queue: Any, child: Any) -> Any:
+    """The generator's next message; a SynthError if it died without sending one."""
+    while True:
+        try:
+            return queue.get(timeout=5)
+        except Empty:
+            if not child.is_alive():
+                raise SynthError(
+                    f"El proceso generador terminó sin avisar (código {child.exitcode}; ¿falta "
+                    f"de memoria?). {PARTIAL}"
+                ) from None
 
 
 def finish(loaded: Loaded, say: Callable[[str], object]) -> None:

@@ -92,6 +92,7 @@ class Place:
     zone: str
     municipalities: list[str]
     municipality_names: dict[str, str]
+    zones: dict[str, str]  # municipality -> its own time zone, where it differs from the state's
     muni_cum: list[float]
     police: list[int]  # institution pks: state police first, then municipal police
     police_cum: list[float]
@@ -208,6 +209,7 @@ def build_nation(seed: int, start: date, end: date) -> Nation:
             )
     places: dict[str, Place] = {}
     municipality_names = dict(Municipality.objects.values_list("code", "name"))
+    own_zones = dict(Municipality.objects.exclude(timezone="").values_list("code", "timezone"))
     for code, (_, count) in STATES.items():
         munis = [f"{code}{n:03d}" for n in range(1, count + 1)]
         sizes = [1 / (rank**0.9) for rank in range(1, count + 1)]
@@ -226,6 +228,7 @@ def build_nation(seed: int, start: date, end: date) -> Nation:
             state=code,
             name=states[code].name,
             municipality_names={m: municipality_names[m] for m in munis},
+            zones={m: own_zones[m] for m in munis if m in own_zones},
             zone=states[code].timezone,
             municipalities=munis,
             muni_cum=cumulative(sizes),

@@ -61,15 +61,18 @@ class Command(BaseCommand):
             f"{end:%Y-%m-%d} (semilla {options['seed']})."
         )
         with tqdm(total=count, desc="Detenciones", unit="det", disable=None) as bar:
-            loaded = load.load(
-                count,
-                options["seed"],
-                start,
-                end,
-                chunk_size=options["chunk"],
-                progress=bar.update,
-                say=lambda text: bar.write(text),
-            )
+            try:
+                loaded = load.load(
+                    count,
+                    options["seed"],
+                    start,
+                    end,
+                    chunk_size=options["chunk"],
+                    progress=bar.update,
+                    say=lambda text: bar.write(text),
+                )
+            except load.SynthError as error:
+                raise CommandError(str(error)) from None
         rate = loaded.detentions / loaded.copy_seconds if loaded.copy_seconds else 0
         self.stdout.write(
             f"{loaded.detentions:,} detenciones, {loaded.events:,} movimientos y "
