@@ -8,6 +8,7 @@ once replay resumes, both find it."""
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -38,6 +39,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 NAME = {"given_names": "Gumersinda", "first_surname": "Olvera", "second_surname": "Tapia"}
+MAX_LAG = 10  # seconds; the paused phase below takes two or three
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +58,7 @@ def server(pair: Pair, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run
     primary = pair.url(pair.primary_port, "custodia")
     env = server_env(primary, var_dir)
     env["DATABASE_REPLICA_URL"] = pair.url(pair.replica_port, "custodia")
+    env["CUSTODIA_REPLICA_MAX_LAG_SECONDS"] = str(MAX_LAG)
     # Migrations and the demo write through the router: all of it must land on the primary.
     run_custodia(env, "demo", "--detentions", "4")
     port = free_port()
@@ -119,6 +122,16 @@ def test_public_search_and_reports_read_the_replica(
         assert national_total(analyst, month) == before_total
         # The search's access-log entry was written, to the primary, while reading the replica.
         assert access_log_actions(pair).count("public.search") == searches_before + 1
+        # Replay still paused: once the replica is more than MAX_LAG behind, the primary
+        # answers, so a stalled standby cannot keep showing a released or suppressed person.
+        deadline = time.monotonic() + MAX_LAG + 30
+        while public_names(analyst) == [] and time.monotonic() < deadline:
+            time.sleep(1)
+        assert public_names(analyst) == ["Gumersinda Olvera Tapia"]
+        assert national_total(analyst, month) == before_total + 1
+        with pair.connect(pair.replica_port) as replica:
+            paused = replica.execute("SELECT pg_get_wal_replay_pause_state()").fetchone()[0]
+        assert paused == "paused"  # the answer came from the primary, not a resumed replica
     finally:
         pair.resume_replay()
 

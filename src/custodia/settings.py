@@ -110,6 +110,8 @@ if os.environ.get("DATABASE_REPLICA_URL"):
     )
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASE_ROUTERS = ["custodia.core.replica.ReplicaRouter"]
+# Beyond this lag the replica is skipped and the primary answers (core/replica.py).
+CUSTODIA_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("CUSTODIA_REPLICA_MAX_LAG_SECONDS", "30"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work while a capture is written; a busy timeout instead of "locked".
     DATABASES["default"]["OPTIONS"] = {

@@ -15,15 +15,18 @@ just written.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 REPLICA = "replica"
+log = logging.getLogger(__name__)
 _replica_reads: ContextVar[bool] = ContextVar("custodia_replica_reads", default=False)
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,8 +45,39 @@ def read_connection() -> BaseDatabaseWrapper:
     return connections[read_alias()]
 
 
+# Seconds the standby is behind: zero once it has replayed all it received, else the age of
+# the last transaction it replayed.
+_LAG = (
+    "SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0 "
+    "WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
+    "ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) END"
+)
+
+
+def fresh_enough() -> bool:
+    """Whether the replica may answer: reachable and at most CUSTODIA_REPLICA_MAX_LAG_SECONDS
+    behind. A stalled replay would otherwise keep showing, in the public search, people who
+    were released or whose data was suppressed."""
+    try:
+        with connections[REPLICA].cursor() as cursor:
+            cursor.execute(_LAG)
+            row = cursor.fetchone()
+    except DatabaseError:
+        log.warning("réplica inaccesible: se lee del servidor principal")
+        return False
+    lag = None if row is None or row[0] is None else float(row[0])
+    if lag is None or lag > settings.CUSTODIA_REPLICA_MAX_LAG_SECONDS:
+        log.warning("réplica atrasada (%s s): se lee del servidor principal", lag)
+        return False
+    return True
+
+
 @contextmanager
 def replica_reads() -> Iterator[None]:
+    """Reads inside go to the replica, if there is one and it is fresh enough."""
+    if _replica_reads.get() or not configured() or not fresh_enough():
+        yield
+        return
     token = _replica_reads.set(True)
     try:
         yield
