@@ -61,6 +61,13 @@ def test_the_registrys_own_audits_accept_the_nation(nation: tuple[dict[str, str]
     assert leaves == events > detentions  # every event a leaf; most people were handed over
     ((entries,),) = query("SELECT count(*) FROM lookup_nameentry")
     assert entries == detentions  # the public search can find them
+    if "sqlite" not in settings.DATABASES["default"]["ENGINE"]:
+        # The foreign keys dropped for the load are back, and validated.
+        keys = query(
+            "SELECT conrelid::regclass::text, convalidated FROM pg_constraint WHERE contype = "
+            "'f' AND conrelid::regclass::text IN ('registry_custodyevent', 'registry_detention')"
+        )
+        assert len(keys) >= 9 and all(valid for _, valid in keys)
 
 
 def test_people_have_mexican_names_at_realistic_frequencies(
