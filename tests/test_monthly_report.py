@@ -449,6 +449,13 @@ def test_the_command_writes_the_report_and_refuses_bad_arguments(
     national = tmp_path / "n.csv"
     call_command("report", "monthly", "--month", "2026-06", "--format", "csv", "-o", str(national))
     assert national.read_text(encoding="utf-8").startswith("seccion,tabla")
+    page = tmp_path / "junio.html"
+    call_command("report", "monthly", "--month", "2026-06", "--state", "29", "--format", "html",
+                 "-o", str(page))  # fmt: skip
+    html = page.read_text(encoding="utf-8")
+    assert html.count("<svg") >= 3  # the charts, inline
+    assert "<style>" in html and 'rel="stylesheet"' not in html  # opens without the server
+    assert f"{len(recount('29'))}" in html
     for argv, message in (
         (["--month", "junio"], "--month"),
         (["--month", "2026-06", "--state", "77"], "--state"),

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 FORMATS = ("json", "csv", "xlsx", "pdf")
@@ -35,6 +36,26 @@ def page_context(report: dict[str, Any]) -> dict[str, Any]:
     from .monthly import unit_tables
 
     return {"report": report, "charts": charts.for_report(report), "units": unit_tables(report)}
+
+
+def as_html(report: dict[str, Any], month_label: str) -> str:
+    """The page as one self-contained file (its stylesheet inlined, the charts are inline SVG):
+    what `custodia report monthly --format html -o FILE` writes, to open without the server."""
+    from django.contrib.staticfiles import finders
+    from django.template.loader import render_to_string
+    from django.templatetags.static import static
+
+    page = str(
+        render_to_string(
+            "reports/mensual.html", page_context(report) | {"month_label": month_label}
+        )
+    )
+    link = f'<link rel="stylesheet" href="{static("custodia/custodia.css")}">'
+    found = finders.find("custodia/custodia.css")
+    if found and link in page:
+        css = Path(str(found)).read_text(encoding="utf-8")
+        page = page.replace(link, f"<style>\n{css}\n</style>")
+    return page
 
 
 def as_json(report: dict[str, Any]) -> str:

@@ -15,7 +15,7 @@ class Command(BaseCommand):
         monthly = actions.add_parser("monthly", help="Informe mensual de una entidad o nacional")
         monthly.add_argument("--month", required=True, help="AAAA-MM, en la hora local")
         monthly.add_argument("--state", default="", help="clave INEGI; sin ella, nacional")
-        monthly.add_argument("--format", default="json", help="json, csv, xlsx o pdf")
+        monthly.add_argument("--format", default="json", help="json, csv, xlsx, pdf o html")
         monthly.add_argument("-o", "--output", default="-", help="archivo (por omisión, la salida)")
         monthly.add_argument(
             "--all-states",
@@ -54,10 +54,8 @@ class Command(BaseCommand):
             self.all_states(options)
             return
         fmt = options["format"]
-        if fmt not in formats.FORMATS:
-            raise CommandError(
-                f"--format: use {', '.join(formats.FORMATS)} (la página HTML está en /reportes/)."
-            )
+        if fmt not in (*formats.FORMATS, "html"):
+            raise CommandError(f"--format: use {', '.join(formats.FORMATS)} o html.")
         if fmt in ("xlsx", "pdf") and options["output"] == "-":
             raise CommandError(f"--format {fmt}: indique el archivo con -o ARCHIVO.")
         try:
@@ -72,7 +70,11 @@ class Command(BaseCommand):
         with tqdm(total=2, desc="Informe", unit="paso", disable=None, file=sys.stderr) as bar:
             report = monthly.monthly(year, month, state)
             bar.update()
-            text = formats.render(report, fmt)
+            text = (
+                formats.as_html(report, queries.month_label(year, month))
+                if fmt == "html"
+                else formats.render(report, fmt)
+            )
             bar.update()
         if options["output"] == "-":
             assert isinstance(text, str)  # binary formats were refused above
