@@ -1,6 +1,6 @@
 """Benchmark of the monthly report (issue 6) on a synthetic nation in PostgreSQL.
 
-Loads ``--detentions`` detentions (``benchmarks.nation``: 40 months, every state and its
+Loads ``--detentions`` detentions (``custodia synth``: 40 months, every state and its
 municipal police), counts the rollup with the shipped ``rollup.rebuild``, then measures, for one
 month, against baselines timed in the same run:
 
@@ -405,11 +405,11 @@ def main(argv: list[str] | None = None) -> None:
         from django.db import connection
         from tqdm import tqdm
 
-        from custodia.synth import load as synth
         from custodia.core.models import Institution
         from custodia.registry.models import CustodyEvent, Detention
         from custodia.reports import rollup
         from custodia.reports.models import DetentionFact, StateMonthCount
+        from custodia.synth import load as synth
 
         figures: dict[str, Any] = {}
         have = Detention.objects.count()
