@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> None:
                 *(f"- {k}: {v}" for k, v in machine(env.url, code)),
             ]
         )
-        out = Path("benchmarks/results") / f"{date.today():%Y-%m-%d}-bulk-import.md"
+        out = Path("benchmarks/results") / f"{date.today():%Y-%m-%d}-bulk-import-{args.rows}.md"
         out.write_text(text + "\n", encoding="utf-8")
         print(text)
         say(f"written to {out}")

@@ -30,7 +30,11 @@ def scenarios(scale: int) -> list[tuple[str, list[str], str]]:
     size = _scale_name(scale)
     return [
         ("registration", ["benchmarks.registration"], f"{today}-registration.md"),
-        ("bulk import", ["benchmarks.bulk_import", "--rows", str(rows)], f"{today}-bulk-import.md"),
+        (
+            "bulk import",
+            ["benchmarks.bulk_import", "--rows", str(rows)],
+            f"{today}-bulk-import-{rows}.md",
+        ),
         ("synth", ["benchmarks.synth", "--detentions", str(scale)], f"{today}-synth-{scale}.md"),
         (
             "public search",
