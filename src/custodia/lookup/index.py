@@ -19,34 +19,35 @@ def keys_of(name: names.Name, alias: tuple[str, ...]) -> set[str]:
     }
 
 
-def index_detention(detention: Any, person: Any) -> None:
-    """Rewrite a detention's entry and keys, and add its words to the vocabulary."""
-    name = names.Name(
-        names.words(person.given_names),
-        names.words(person.first_surname),
-        names.words(person.second_surname),
+KEY_FIELDS = ("entry_id", "key", "held", "state", "entry_keys")
+
+
+def indexed(
+    pk: int,
+    state: str,
+    status: str,
+    detained_at: Any,
+    given: str,
+    first: str,
+    second: str,
+    alias_text: str,
+    age: int | None,
+) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], tuple[str, ...]]:
+    """One detention's index rows: its entry (``ENTRY_FIELDS``), its keys (``KEY_FIELDS``) and
+    the words it adds to the vocabulary."""
+    name = names.Name(names.words(given), names.words(first), names.words(second))
+    alias = names.words(alias_text)
+    held = status in custody.HELD
+    entry = (
+        pk, state, held, " ".join(name.given), " ".join(name.first), " ".join(name.second),
+        " ".join(alias), age, detained_at,
+    )  # fmt: skip
+    own = sorted(keys_of(name, alias))
+    return (
+        entry,
+        [(pk, key, held, state, len(own)) for key in own],
+        name.given + name.surnames + alias,
     )
-    alias = names.words(person.alias)
-    held = detention.status in custody.HELD
-    state = detention.state_id
-    entry = {
-        "state": state,
-        "held": held,
-        "given": " ".join(name.given),
-        "first": " ".join(name.first),
-        "second": " ".join(name.second),
-        "alias": " ".join(alias),
-        "age": person.age,
-        "detained_at": detention.detained_at,
-    }
-    NameKey.objects.filter(entry_id=detention.pk).delete()
-    NameEntry.objects.update_or_create(detention_id=detention.pk, defaults=entry)
-    keys = sorted(keys_of(name, alias))
-    NameKey.objects.bulk_create(
-        NameKey(entry_id=detention.pk, key=key, held=held, state=state, entry_keys=len(keys))
-        for key in keys
-    )
-    add_vocabulary(name.given + name.surnames + alias)
 
 
 def index_new_detentions(pairs: list[tuple[Any, Any]]) -> None:
@@ -55,34 +56,14 @@ def index_new_detentions(pairs: list[tuple[Any, Any]]) -> None:
     entries: list[NameEntry] = []
     keys: list[NameKey] = []
     words: list[str] = []
-    for detention, person in pairs:
-        name = names.Name(
-            names.words(person.given_names),
-            names.words(person.first_surname),
-            names.words(person.second_surname),
-        )
-        alias = names.words(person.alias)
-        held = detention.status in custody.HELD
-        state = detention.state_id
-        entries.append(
-            NameEntry(
-                detention_id=detention.pk,
-                state=state,
-                held=held,
-                given=" ".join(name.given),
-                first=" ".join(name.first),
-                second=" ".join(name.second),
-                alias=" ".join(alias),
-                age=person.age,
-                detained_at=detention.detained_at,
-            )
-        )
-        found = sorted(keys_of(name, alias))
-        keys.extend(
-            NameKey(entry_id=detention.pk, key=key, held=held, state=state, entry_keys=len(found))
-            for key in found
-        )
-        words.extend(name.given + name.surnames + alias)
+    for d, p in pairs:
+        entry, own, found = indexed(
+            d.pk, d.state_id, d.status, d.detained_at, p.given_names, p.first_surname,
+            p.second_surname, p.alias, p.age,
+        )  # fmt: skip
+        entries.append(NameEntry(**dict(zip(ENTRY_FIELDS, entry, strict=True))))
+        keys.extend(NameKey(**dict(zip(KEY_FIELDS, k, strict=True))) for k in own)
+        words.extend(found)
     NameEntry.objects.bulk_create(entries)
     NameKey.objects.bulk_create(keys)
     add_vocabulary(tuple(words))
@@ -166,28 +147,13 @@ def rebuild(
     while batch := list(islice(iterator, chunk)):
         entries: list[tuple[Any, ...]] = []
         keys: list[tuple[Any, ...]] = []
-        for pk, state, status, detained_at, given, first, second, alias_text, age in batch:
-            name = names.Name(names.words(given), names.words(first), names.words(second))
-            alias = names.words(alias_text)
-            held = status in custody.HELD
-            entries.append(
-                (
-                    pk,
-                    state,
-                    held,
-                    " ".join(name.given),
-                    " ".join(name.first),
-                    " ".join(name.second),
-                    " ".join(alias),
-                    age,
-                    detained_at,
-                )
-            )
-            own = sorted(keys_of(name, alias))
-            keys.extend((pk, key, held, state, len(own)) for key in own)
-            vocabulary.update(name.given + name.surnames + alias)
+        for row in batch:
+            entry, own, found = indexed(*row)
+            entries.append(entry)
+            keys.extend(own)
+            vocabulary.update(found)
         bulk.insert_rows(entry_model, ENTRY_FIELDS, entries)
-        bulk.insert_rows(key_model, ("entry_id", "key", "held", "state", "entry_keys"), keys)
+        bulk.insert_rows(key_model, KEY_FIELDS, keys)
         count += len(batch)
         if progress:
             progress(len(batch))
