@@ -45,24 +45,17 @@ def say(message: str) -> None:
 
 
 def spool(nation: Any, count: int, chunk: int, path: Path) -> int:
-    """The same rows as the load, as COPY bodies, pickled one chunk after another."""
+    """The same rows as the load (the same batches, from the same seed), as COPY bodies,
+    pickled one batch after another. Returns their size in bytes."""
     from custodia.core import bulk
-    from custodia.registry.services import registry_policy
-    from custodia.synth import generate
-    from custodia.synth.load import _chunks
+    from custodia.synth.load import batches
 
-    gen = generate.Generator(nation, SEED, START, END, NOW, registry_policy())
     size = 0
     with path.open("wb") as out:
-        for first, step in _chunks(count, chunk):
-            made = gen.chunk(first, step)
-            bodies = [(label, bulk.copy_text(rows)) for label, _, rows in made.tables()]
+        for _, tables in batches(nation, count, SEED, START, END, NOW, chunk):
+            bodies = [(label, bulk.copy_text(rows)) for label, _, rows in tables]
             size += sum(len(b) for _, b in bodies)
             pickle.dump(bodies, out, protocol=pickle.HIGHEST_PROTOCOL)
-        zero = list(generate.zero_reports(nation, gen.captured, SEED, START, END))
-        body = bulk.copy_text(zero)
-        size += len(body)
-        pickle.dump([("reports.ZeroReport", body)], out)
     return size
 
 

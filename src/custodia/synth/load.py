@@ -138,13 +138,29 @@ def _chunks(count: int, size: int) -> Iterator[tuple[int, int]]:
         done += step
 
 
-def _count(loaded: Loaded, chunk: generate.Chunk) -> None:
-    loaded.detentions += len(chunk.detentions)
-    loaded.events += len(chunk.events)
-    loaded.leaves += len(chunk.leaves)
-    for label, _, rows in chunk.tables():
-        loaded.rows_by_table[label] = loaded.rows_by_table.get(label, 0) + len(rows)
-        loaded.rows += len(rows)
+Tables = list[tuple[str, tuple[str, ...], list[tuple[Any, ...]]]]  # (model label, fields, rows)
+
+
+def _tally(loaded: Loaded, counts: dict[str, int]) -> None:
+    """Add rows written, by model label."""
+    loaded.detentions += counts.get("registry.Detention", 0)
+    loaded.events += counts.get("registry.CustodyEvent", 0)
+    loaded.leaves += counts.get("ledger.LedgerLeaf", 0)
+    for label, n in counts.items():
+        loaded.rows_by_table[label] = loaded.rows_by_table.get(label, 0) + n
+        loaded.rows += n
+
+
+def batches(
+    nation: Nation, count: int, seed: int, start: date, end: date, now: datetime, size: int
+) -> Iterator[tuple[int, Tables]]:
+    """(detentions, tables) per transaction: each chunk of detentions, then the zero reports
+    (which need every day's captures)."""
+    gen = generate.Generator(nation, seed, start, end, now, _policy())
+    for first, step in _chunks(count, size):
+        yield step, gen.chunk(first, step).tables()
+    zero = list(generate.zero_reports(nation, gen.captured, seed, start, end))
+    yield 0, [("reports.ZeroReport", generate.ZERO_REPORT_FIELDS, zero)]
 
 
 def _load_here(
@@ -159,44 +175,20 @@ def _load_here(
     loaded: Loaded,
 ) -> None:
     """Generate and write in this process (SQLite, which writes from one process anyway)."""
-    gen = generate.Generator(nation, seed, start, end, now, _policy())
-    for first, size in _chunks(count, chunk_size):
-        chunk = gen.chunk(first, size)
+    for size, tables in batches(nation, count, seed, start, end, now, chunk_size):
         with transaction.atomic():
-            for label, fields, rows in chunk.tables():
+            for label, fields, rows in tables:
                 bulk.insert_rows(apps.get_model(label), fields, rows)
-        _count(loaded, chunk)
+        _tally(loaded, {label: len(rows) for label, _, rows in tables})
         progress(size)
-    zero = list(generate.zero_reports(nation, gen.captured, seed, start, end))
-    with transaction.atomic():
-        bulk.insert_rows(apps.get_model("reports.ZeroReport"), generate.ZERO_REPORT_FIELDS, zero)
-    loaded.rows_by_table["reports.ZeroReport"] = len(zero)
-    loaded.rows += len(zero)
 
 
-def _produce(
-    queue: Any,
-    nation: Nation,
-    count: int,
-    seed: int,
-    start: date,
-    end: date,
-    now: datetime,
-    chunk_size: int,
-    policy: Any,
-) -> None:
-    """The second process: each chunk as COPY bodies, then the zero reports, then "done"."""
+def _produce(queue: Any, args: tuple[Any, ...]) -> None:
+    """The second process: each batch as COPY bodies with its row counts, then "done"."""
     try:
-        gen = generate.Generator(nation, seed, start, end, now, policy)
-        for first, size in _chunks(count, chunk_size):
-            chunk = gen.chunk(first, size)
-            bodies = [
-                (label, fields, bulk.copy_text(rows)) for label, fields, rows in chunk.tables()
-            ]
-            counts = {label: len(rows) for label, _, rows in chunk.tables()}
-            queue.put(("chunk", size, bodies, counts))
-        zero = list(generate.zero_reports(nation, gen.captured, seed, start, end))
-        queue.put(("zero", len(zero), bulk.copy_text(zero)))
+        for size, tables in batches(*args):
+            bodies = [(label, fields, bulk.copy_text(rows)) for label, fields, rows in tables]
+            queue.put(("batch", size, bodies, {label: len(rows) for label, _, rows in tables}))
         queue.put(("done",))
     except BaseException:
         queue.put(("error", traceback.format_exc()))
@@ -213,13 +205,12 @@ def _load_postgres(
     progress: Callable[[int], object],
     loaded: Loaded,
 ) -> None:
-    policy = _policy()
     connections.close_all()  # the child must not share the parent's socket
     context = multiprocessing.get_context("fork")
     queue = context.Queue(maxsize=QUEUE_DEPTH)
     child = context.Process(
         target=_produce,
-        args=(queue, nation, count, seed, start, end, now, chunk_size, policy),
+        args=(queue, (nation, count, seed, start, end, now, chunk_size)),
         daemon=True,
     )
     child.start()
@@ -230,26 +221,11 @@ def _load_postgres(
                 raise SynthError(f"El generador falló. {PARTIAL}\n{message[1]}")
             if message[0] == "done":
                 break
-            if message[0] == "zero":
-                with transaction.atomic():
-                    bulk.copy_prepared(
-                        apps.get_model("reports.ZeroReport"),
-                        generate.ZERO_REPORT_FIELDS,
-                        message[2],
-                    )
-                loaded.rows_by_table["reports.ZeroReport"] = message[1]
-                loaded.rows += message[1]
-                continue
             _, size, bodies, counts = message
             with transaction.atomic():
                 for label, fields, body in bodies:
                     bulk.copy_prepared(apps.get_model(label), fields, body)
-            loaded.detentions += counts["registry.Detention"]
-            loaded.events += counts["registry.CustodyEvent"]
-            loaded.leaves += counts["ledger.LedgerLeaf"]
-            for label, n in counts.items():
-                loaded.rows_by_table[label] = loaded.rows_by_table.get(label, 0) + n
-                loaded.rows += n
+            _tally(loaded, counts)
             progress(size)
     finally:
         child.join(timeout=30)
