@@ -186,6 +186,26 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
+def serving(env: Mapping[str, str], workdir: Path, database_url: str) -> Iterator[RunningServer]:
+    """``custodia serve`` with this environment on a free local port, until the block ends."""
+    port = free_port()
+    log = workdir / "server.log"
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            [str(custodia_executable()), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=dict(env),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        _wait_until_up(base_url + "/entrar/", process, log)
+        yield RunningServer(base_url, database_url, Path(env["CUSTODIA_VAR_DIR"]), env)
+    finally:
+        _stop(process)
+
+
+@contextmanager
 def running_server(
     database: Mapping[str, Any], workdir: Path, *, detentions: int = 5
 ) -> Iterator[RunningServer]:
@@ -195,18 +215,5 @@ def running_server(
     with fresh_database(database, workdir) as database_url:
         env = server_env(database_url, var_dir)
         run_custodia(env, "demo", "--detentions", str(detentions))
-        port = free_port()
-        log = workdir / "server.log"
-        with log.open("wb") as log_file:
-            process = subprocess.Popen(
-                [str(custodia_executable()), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                env=env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-            )
-        try:
-            base_url = f"http://127.0.0.1:{port}"
-            _wait_until_up(base_url + "/entrar/", process, log)
-            yield RunningServer(base_url, database_url, var_dir, env)
-        finally:
-            _stop(process)
+        with serving(env, workdir, database_url) as server:
+            yield server

@@ -7,7 +7,6 @@ once replay resumes, both find it."""
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -21,16 +20,7 @@ from django.utils import timezone
 
 from conftest import capture
 from live_api import LiveApi
-from live_server import (
-    RunningServer,
-    _stop,
-    _wait_until_up,
-    custodia_executable,
-    free_port,
-    is_postgres,
-    run_custodia,
-    server_env,
-)
+from live_server import RunningServer, is_postgres, run_custodia, server_env, serving
 from pg_pair import Pair, streaming_pair
 
 pytestmark = pytest.mark.skipif(
@@ -61,21 +51,8 @@ def server(pair: Pair, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run
     env["CUSTODIA_REPLICA_MAX_LAG_SECONDS"] = str(MAX_LAG)
     # Migrations and the demo write through the router: all of it must land on the primary.
     run_custodia(env, "demo", "--detentions", "4")
-    port = free_port()
-    log = workdir / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(custodia_executable()), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        _wait_until_up(base + "/entrar/", process, log)
-        yield RunningServer(base, primary, var_dir, env)
-    finally:
-        _stop(process)
+    with serving(env, workdir, primary) as running:
+        yield running
 
 
 def token(server: RunningServer, username: str) -> LiveApi:
