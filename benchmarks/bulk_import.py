@@ -21,15 +21,13 @@ import argparse
 import io
 import json
 import random
-import sys
 import time
-from datetime import date, timedelta
-from pathlib import Path
+from datetime import timedelta
 from typing import Any
 
 import psycopg
 
-from benchmarks.common import DEFAULT_SERVER, Provenance, Row, fresh_environment, machine, table
+from benchmarks.common import DEFAULT_SERVER, Provenance, Row, fresh_environment, say, write_results
 
 # Every table an imported capture writes to, and how its rows are found from the detentions.
 WRITTEN = {
@@ -44,10 +42,6 @@ WRITTEN = {
     "notify_outboxmessage": "detention_id",
     "reports_detentionfact": "detention_id",
 }
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def rows(n: int, seed: int = 1) -> list[dict[str, Any]]:
@@ -168,23 +162,15 @@ def main(argv: list[str] | None = None) -> None:
                 f"COPY of the {copied:,} rows it wrote: {baseline:,.0f} detentions/s "
                 f"({copy_s:,.1f} s)", f"{ratio:.2f}", "≥ 0.25", ratio >= 0.25),
         ]  # fmt: skip
-        text = "\n".join(
-            [
-                f"# Bulk import against COPY — {date.today():%Y-%m-%d}",
-                "",
-                f"Command: `python -m benchmarks.bulk_import --rows {args.rows}`.",
-                "",
-                table(result_rows),
-                "",
-                "## Machine",
-                "",
-                *(f"- {k}: {v}" for k, v in machine(env.url, code)),
-            ]
+        write_results(
+            f"bulk-import-{args.rows}",
+            "Bulk import against COPY",
+            f"`python -m benchmarks.bulk_import --rows {args.rows}`.",
+            result_rows,
+            [],
+            env.url,
+            code,
         )
-        out = Path("benchmarks/results") / f"{date.today():%Y-%m-%d}-bulk-import-{args.rows}.md"
-        out.write_text(text + "\n", encoding="utf-8")
-        print(text)
-        say(f"written to {out}")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import math
 import os
 import platform
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -212,3 +213,43 @@ def table(rows: Sequence[Row]) -> str:
         cells = (r.scenario, r.ours, r.baseline, r.ratio, r.target, r.verdict)
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def say(message: str) -> None:
+    """Progress, on standard error: standard output carries the results table."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def write_results(
+    name: str,
+    title: str,
+    command: str,
+    rows: Sequence[Row],
+    details: Sequence[str],
+    url: str,
+    code: Provenance,
+) -> Path:
+    """``benchmarks/results/<date>-<name>.md``: the title, the command, the table, the details
+    and the machine; printed as well. Returns the path."""
+    from datetime import date
+
+    text = "\n".join(
+        [
+            f"# {title} — {date.today():%Y-%m-%d}",
+            "",
+            f"Command: {command}",
+            "",
+            table(rows),
+            "",
+            *details,
+            *([""] if details else []),
+            "## Machine",
+            "",
+            *(f"- {k}: {v}" for k, v in machine(url, code)),
+        ]
+    )
+    out = Path("benchmarks/results") / f"{date.today():%Y-%m-%d}-{name}.md"
+    out.write_text(text + "\n", encoding="utf-8")
+    print(text)
+    say(f"written to {out}")
+    return out

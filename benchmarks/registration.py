@@ -29,7 +29,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +40,9 @@ from benchmarks.common import (
     Provenance,
     Row,
     fresh_environment,
-    machine,
     quantile,
-    table,
+    say,
+    write_results,
 )
 
 TABLES = (
@@ -50,10 +50,6 @@ TABLES = (
     "registry_detentionholder", "registry_custodyevent", "ledger_ledgerleaf", "core_accesslog",
     "notify_outboxmessage", "reports_detentionfact",
 )  # fmt: skip
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def capture(n: int) -> bytes:
@@ -318,25 +314,17 @@ def main(argv: list[str] | None = None) -> None:
                 f"the same worker idle, just started: {idle_mb:,.0f} MB",
                 f"{busy_mb / idle_mb:.2f}", "none (reported)", None),
         ]  # fmt: skip
-        text = "\n".join(
-            [
-                f"# Registration through the API — {date.today():%Y-%m-%d}",
-                "",
-                f"Command: `python -m benchmarks.registration --clients {args.clients} "
-                f"--duration {args.duration:g}`. `custodia serve` (waitress, 8 threads, one "
-                "process) on the same machine as PostgreSQL and the clients.",
-                "",
-                table(rows),
-                "",
-                "## Machine",
-                "",
-                *(f"- {k}: {v}" for k, v in machine(env.url, code)),
-            ]
+        write_results(
+            f"registration-{args.clients}x{args.duration:g}s",
+            "Registration through the API",
+            f"`python -m benchmarks.registration --clients {args.clients} --duration "
+            f"{args.duration:g}`. `custodia serve` (waitress, 8 threads, one process) on the same "
+            "machine as PostgreSQL and the clients.",
+            rows,
+            [],
+            env.url,
+            code,
         )
-        out = Path("benchmarks/results") / f"{date.today():%Y-%m-%d}-registration.md"
-        out.write_text(text + "\n", encoding="utf-8")
-        print(text)
-        say(f"written to {out}")
 
 
 if __name__ == "__main__":

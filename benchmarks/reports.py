@@ -41,6 +41,7 @@ from benchmarks.common import (
     database_url,
     fresh_environment,
     machine,
+    say,
     table,
 )
 
@@ -50,10 +51,6 @@ MONTH = (2026, 10)
 # The baseline's index on the detention time: covering, so that the month is read from the
 # index alone (a plain index on detained_at made the same aggregate take 1.3 s here).
 BASELINE_INDEX = "bench_detention_time_covering"
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:

@@ -38,6 +38,7 @@ from .common import (
     fresh_environment,
     machine,
     quantile,
+    say,
     table,
 )
 from .name_eval import KINDS, EvaluationSet, Person, Query, ceiling, evaluation_set, plain
@@ -47,10 +48,6 @@ RECALL5_TARGET = 0.98
 P95_TARGET_MS = 25.0
 SPEEDUP_TARGET = 5.0
 PURPOSE = "Evaluación de la búsqueda (benchmark)"
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 # --- loading ----------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ def scenarios(scale: int) -> list[tuple[str, list[str], str]]:
     rows = max(2_000, min(200_000, scale // 50))
     size = _scale_name(scale)
     return [
-        ("registration", ["benchmarks.registration"], f"{today}-registration.md"),
+        ("registration", ["benchmarks.registration"], f"{today}-registration-8x30s.md"),
         (
             "bulk import",
             ["benchmarks.bulk_import", "--rows", str(rows)],

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import pickle
-import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime
@@ -31,17 +30,13 @@ from benchmarks.common import (
     Provenance,
     Row,
     fresh_environment,
-    machine,
-    table,
+    say,
+    write_results,
 )
 
 SEED = 1
 START, END = date(2023, 11, 1), date(2026, 11, 1)
 NOW = datetime(2026, 11, 2, tzinfo=UTC)
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def spool(nation: Any, count: int, chunk: int, path: Path) -> int:
@@ -157,27 +152,16 @@ def main(argv: list[str] | None = None) -> None:
         ]
         by_table = ", ".join(f"{k} {v:,}" for k, v in loaded.rows_by_table.items())
         derived = ", ".join(f"{name} {seconds:,.0f} s" for name, seconds in loaded.steps.items())
-        text = "\n".join(
-            [
-                f"# custodia synth against a bare COPY — {date.today():%Y-%m-%d}",
-                "",
-                f"Command: `python -m benchmarks.synth --detentions {args.detentions}`. "
-                f"Database `{env.name}` on {env.server}.",
-                "",
-                table(rows),
-                "",
-                f"Rows by table: {by_table}.",
-                f"After the rows (not in the rate): {derived}.",
-                "",
-                "## Machine",
-                "",
-                *(f"- {k}: {v}" for k, v in machine(env.url, code)),
-            ]
+        write_results(
+            f"synth-{args.detentions}",
+            "custodia synth against a bare COPY",
+            f"`python -m benchmarks.synth --detentions {args.detentions}`. Database "
+            f"`{env.name}` on {env.server}.",
+            rows,
+            [f"Rows by table: {by_table}.", f"After the rows (not in the rate): {derived}."],
+            env.url,
+            code,
         )
-        out = Path("benchmarks/results") / f"{date.today():%Y-%m-%d}-synth-{args.detentions}.md"
-        out.write_text(text + "\n", encoding="utf-8")
-        print(text)
-        say(f"written to {out}")
 
 
 if __name__ == "__main__":
