@@ -20,7 +20,7 @@ import io
 import json
 import secrets
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
@@ -86,12 +86,7 @@ class Summary:
         setattr(self, result.status, getattr(self, result.status) + 1)
 
     def as_dict(self) -> dict[str, int]:
-        return {
-            "received": self.received,
-            "created": self.created,
-            "existing": self.existing,
-            "rejected": self.rejected,
-        }
+        return asdict(self)
 
 
 class Unreadable:

@@ -63,19 +63,6 @@ def registry_policy() -> rules.Policy:
     )
 
 
-class DatabaseCatalog:
-    """The rules' view of the catalogs (``rules.Catalog``), read from the database."""
-
-    def state_exists(self, code: str) -> bool:
-        return State.objects.filter(code=code).exists()
-
-    def municipality_state(self, code: str) -> str | None:
-        return Municipality.objects.filter(code=code).values_list("state_id", flat=True).first()
-
-    def institution_kind(self, code: str) -> str | None:
-        return Institution.objects.filter(code=code).values_list("kind", flat=True).first()
-
-
 def capture_facts(parsed: DetentionIn, registered_at: datetime) -> rules.Capture:
     person, place = parsed.person, parsed.place
     return rules.Capture(
@@ -121,8 +108,9 @@ def _utc_text(moment: datetime) -> str:
     return moment.astimezone(ZoneInfo("UTC")).isoformat().replace("+00:00", "Z")
 
 
-class CachedCatalog(DatabaseCatalog):
-    """The catalogs as one write sees them: each code read once per registration or batch."""
+class CachedCatalog:
+    """The rules' view of the catalogs (``rules.Catalog``), read from the database as one write
+    sees them: each code read once per registration or batch."""
 
     def __init__(self) -> None:
         self.states: dict[str, State | None] = {}

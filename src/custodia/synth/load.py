@@ -12,10 +12,11 @@ import multiprocessing
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from queue import Empty
-from typing import Any
+from typing import Any, Protocol
 
 from django.apps import apps
 from django.db import connection, connections, transaction
@@ -35,13 +36,41 @@ class SynthError(Exception):
 
 @dataclass
 class Loaded:
-    detentions: int = 0
-    events: int = 0
-    leaves: int = 0
-    rows: int = 0
+    rows_by_table: dict[str, int] = field(default_factory=dict)  # model label -> rows written
     copy_seconds: float = 0.0
     steps: dict[str, float] = field(default_factory=dict)  # derived step -> seconds
-    rows_by_table: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def detentions(self) -> int:
+        return self.rows_by_table.get("registry.Detention", 0)
+
+    @property
+    def events(self) -> int:
+        return self.rows_by_table.get("registry.CustodyEvent", 0)
+
+    @property
+    def leaves(self) -> int:
+        return self.rows_by_table.get("ledger.LedgerLeaf", 0)
+
+    @property
+    def rows(self) -> int:
+        return sum(self.rows_by_table.values())
+
+
+class Bar(Protocol):
+    def update(self, n: int = 1) -> object: ...
+
+
+Bars = Callable[[str, int], AbstractContextManager[Bar]]  # (description, total) -> a bar
+
+
+@contextmanager
+def no_bar(description: str, total: int) -> Iterator[Bar]:
+    class Silent:
+        def update(self, n: int = 1) -> None:
+            pass
+
+    yield Silent()
 
 
 def check_empty() -> None:
@@ -65,6 +94,7 @@ def load(
     now: datetime | None = None,
     progress: Callable[[int], object] = lambda n: None,
     say: Callable[[str], object] = lambda text: None,
+    bars: Bars = no_bar,
 ) -> Loaded:
     """Build the nation and write ``count`` detentions with everything they entail."""
     check_empty()
@@ -87,7 +117,7 @@ def load(
     else:
         _load_here(nation, count, seed, start, end, now, chunk_size, progress, loaded)
     loaded.copy_seconds = time.perf_counter() - begun
-    finish(loaded, say)
+    finish(loaded, say, bars)
     return loaded
 
 
@@ -143,12 +173,8 @@ Tables = list[tuple[str, tuple[str, ...], list[tuple[Any, ...]]]]  # (model labe
 
 def _tally(loaded: Loaded, counts: dict[str, int]) -> None:
     """Add rows written, by model label."""
-    loaded.detentions += counts.get("registry.Detention", 0)
-    loaded.events += counts.get("registry.CustodyEvent", 0)
-    loaded.leaves += counts.get("ledger.LedgerLeaf", 0)
     for label, n in counts.items():
         loaded.rows_by_table[label] = loaded.rows_by_table.get(label, 0) + n
-        loaded.rows += n
 
 
 def batches(
@@ -252,9 +278,9 @@ def _next(queue: Any, child: Any) -> Any:
                 ) from None
 
 
-def finish(loaded: Loaded, say: Callable[[str], object]) -> None:
+def finish(loaded: Loaded, say: Callable[[str], object], bars: Bars = no_bar) -> None:
     """What follows the rows: sequences, the ledger head and a signed checkpoint, the name
-    index, the report's counts and fresh planner statistics."""
+    index, the report's counts and fresh planner statistics. The two long steps show a bar."""
     from custodia.ledger.models import LedgerHead
     from custodia.ledger.services import make_checkpoint
     from custodia.lookup import index
@@ -274,14 +300,18 @@ def finish(loaded: Loaded, say: Callable[[str], object]) -> None:
             make_checkpoint(loaded.leaves, force=True)
 
     def names() -> None:
-        with transaction.atomic():
-            index.rebuild(Detention, NameEntry, NameKey, NameVariant)
+        with transaction.atomic(), bars("índice de nombres", loaded.detentions) as bar:
+            index.rebuild(Detention, NameEntry, NameKey, NameVariant, progress=bar.update)
+
+    def counts() -> None:
+        with bars("conteos del informe", loaded.detentions + loaded.events) as bar:
+            rollup.rebuild(bar.update)
 
     if connection.vendor == "postgresql":
         step("secuencias", _reset_sequences)
     step("libro (punto de control firmado)", ledger)
     step("índice de nombres", names)
-    step("conteos del informe", rollup.rebuild)
+    step("conteos del informe", counts)
     if connection.vendor == "postgresql":
         step("estadísticas (ANALYZE)", _analyze)
 

@@ -70,6 +70,9 @@ class Command(BaseCommand):
                     chunk_size=options["chunk"],
                     progress=bar.update,
                     say=lambda text: bar.write(text),
+                    bars=lambda description, total: tqdm(
+                        total=total, desc=description, unit="reg", disable=None, leave=False
+                    ),
                 )
             except load.SynthError as error:
                 raise CommandError(str(error)) from None
