@@ -45,10 +45,21 @@ def main() -> int:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT c.relname, c.reltuples FROM pg_class c JOIN pg_namespace n ON "
-            "n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'"
+            "SELECT c.relname, greatest(c.reltuples, 0), p.relname FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "LEFT JOIN pg_inherits i ON i.inhrelid = c.oid LEFT JOIN pg_class p ON p.oid = i.inhparent "
+            "WHERE n.nspname = 'public' AND c.relkind = 'r'"
         )
-        large = {name for name, rows in cursor.fetchall() if rows >= LARGE_ROWS}
+        found = cursor.fetchall()
+    rows = {name: count for name, count, _ in found}
+    parent_of = {name: parent for name, _, parent in found if parent}
+    totals: dict[str, float] = {}
+    for name, parent in parent_of.items():
+        totals[parent] = totals.get(parent, 0) + rows[name]
+    # A plain table is large by its rows; a partitioned one (custody events, the access log) by
+    # the rows of all its partitions.
+    large = {n for n, count in rows.items() if count >= LARGE_ROWS and n not in parent_of}
+    large |= {parent for parent, count in totals.items() if count >= LARGE_ROWS}
 
     def user(**filters: Any) -> User:
         found = User.objects.filter(**filters).select_related("institution").first()
@@ -122,7 +133,14 @@ def main() -> int:
         ("capture", lambda: api(police).post("/api/v1/detentions", new_capture, "application/json")),
         ("handover", lambda: api(police).post(f"/api/v1/detentions/{held.folio}/events", handover, "application/json")),
     ]  # fmt: skip
-    report: dict[str, Any] = {"large_tables": sorted(large), "requests": {}, "scans": []}
+    report: dict[str, Any] = {
+        "large_tables": sorted(large),
+        "partitioned": {
+            parent: sum(1 for p in parent_of.values() if p == parent) for parent in totals
+        },
+        "requests": {},
+        "scans": [],
+    }
 
     def scans_of(sql: str) -> list[str]:
         with connection.cursor() as cursor:
@@ -130,17 +148,30 @@ def main() -> int:
             (plan,) = cursor.fetchone()
         if isinstance(plan, str):
             plan = json.loads(plan)
-        return [
+        scanned = [
             node["Relation Name"]
             for node in plan_nodes(plan[0]["Plan"])
-            if node.get("Node Type") == "Seq Scan" and node.get("Relation Name") in large
+            if node.get("Node Type") == "Seq Scan"
         ]
+        flagged = [n for n in scanned if n in large]
+        # Partitions: a scan of one big partition, or of enough small ones of a large table to
+        # add up to a large table, is a scan of a large table.
+        by_parent: dict[str, float] = {}
+        for n in scanned:
+            if n in parent_of:
+                by_parent[parent_of[n]] = by_parent.get(parent_of[n], 0) + rows[n]
+        flagged += [p for p, count in by_parent.items() if count >= LARGE_ROWS]
+        return flagged
 
     # The checker must see a scan when there is one: a filter on an unindexed column.
     if scans_of("SELECT id FROM registry_detention WHERE reason = 'nada'") != [
         "registry_detention"
     ]:
         raise SystemExit("the plan check did not see a known sequential scan")
+    if scans_of("SELECT id FROM registry_custodyevent WHERE kind = 'nada'") != [
+        "registry_custodyevent"
+    ]:
+        raise SystemExit("the plan check did not see a scan of the partitioned events")
     for label, call in requests:
         with CaptureQueriesContext(connection) as captured:
             response = call()

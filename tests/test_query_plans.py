@@ -39,6 +39,10 @@ def test_no_request_scans_a_large_table(tmp_path: Path) -> None:
     assert checked.returncode in (0, 1), checked.stderr[-3000:]
     report = json.loads(checked.stdout)
     assert "registry_custodyevent" in report["large_tables"]  # the load is large enough
+    # Both append-only logs are partitioned by month: 24 months of events, at least 13 of the
+    # access log (this month and twelve ahead), each with its default partition.
+    assert report["partitioned"]["registry_custodyevent"] >= 26, report["partitioned"]
+    assert report["partitioned"]["core_accesslog"] >= 14, report["partitioned"]
     assert len(report["requests"]) == 20
     assert report["scans"] == [], json.dumps(report["scans"], ensure_ascii=False, indent=1)
     assert checked.returncode == 0

@@ -24,7 +24,12 @@ class LedgerLeaf(models.Model):
     # the public leaf hash reveals nothing, and cannot be tested against guesses.
     salt = models.CharField(max_length=32)
     event = models.OneToOneField(
-        "registry.CustodyEvent", on_delete=models.PROTECT, related_name="leaf", null=True
+        "registry.CustodyEvent",
+        on_delete=models.PROTECT,
+        related_name="leaf",
+        null=True,
+        # Not a database foreign key on PostgreSQL, where events are partitioned (ledger 0004).
+        db_constraint=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

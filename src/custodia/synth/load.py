@@ -22,7 +22,7 @@ from django.apps import apps
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from custodia.core import bulk
+from custodia.core import bulk, partitions
 
 from . import generate
 from .nation import Nation, build_nation
@@ -104,6 +104,9 @@ def load(
     loaded = Loaded()
     begun = time.perf_counter()
     if connection.vendor == "postgresql":
+        # The events are history: each month of it needs its partition before the load, or
+        # it would all land in the default one.
+        partitions.ensure(start)
         # As pg_restore does: the foreign keys of the tables being filled are dropped for the
         # load and added back after it, which checks every row at once (one join per key)
         # instead of one lookup per row and key. Added back whatever happens, and timed.

@@ -21,6 +21,9 @@ class Command(BaseCommand):
         if not 1 <= threads <= 256:
             raise CommandError("El número de hilos debe estar entre 1 y 256.")
         call_command("migrate", interactive=False, verbosity=0)
+        from custodia.core import partitions
+
+        partitions.ensure()
         from custodia.reports import rollup
 
         rollup.ensure_current(self.stdout.write)

@@ -5,7 +5,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from custodia.core import partitions
 from custodia.notify.worker import run_once
+
+PARTITION_CHECK_SECONDS = 3600
 
 
 class Command(BaseCommand):
@@ -30,7 +33,12 @@ class Command(BaseCommand):
         if max_runs < 0:
             raise CommandError("--max-runs no puede ser negativo.")
         runs = 0
+        checked = float("-inf")
         while True:
+            if time.monotonic() - checked >= PARTITION_CHECK_SECONDS:
+                # A long-running loop keeps the monthly partitions a year ahead.
+                partitions.ensure()
+                checked = time.monotonic()
             report = run_once()
             runs += 1
             self.stdout.write(str(report))
