@@ -877,3 +877,33 @@ def test_remote_verify_fails_on_a_forged_earlier_checkpoint(
     assert "Traceback" not in result.stderr
     # A failed run does not record the current checkpoint as seen.
     assert [p.name for p in forged.iterdir()] == [name]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="on SQLite the leaf's event is a database foreign key: no leaf can name a missing event",
+)
+def test_a_leaf_whose_event_is_gone_is_detected(
+    history: History, settings: Any, tmp_path: Path
+) -> None:
+    """On PostgreSQL the leaf's link to its partitioned event is not a foreign key (ledger
+    0004), so the verifier itself notices a leaf that names no event."""
+    settings.VAR_DIR = tmp_path
+    target = CustodyEvent.objects.filter(detention__folio=history.folios[2]).latest("sequence")
+    index = target.leaf.index
+    missing = target.pk + 10_000
+    with connection.cursor() as cursor:  # the leaf now names an event that does not exist
+        cursor.execute(
+            'ALTER TABLE ledger_ledgerleaf DISABLE TRIGGER "ledger_ledgerleaf_append_only"'
+        )
+        cursor.execute(
+            "UPDATE ledger_ledgerleaf SET event_id = %s WHERE index = %s", [missing, index]
+        )
+        cursor.execute(
+            'ALTER TABLE ledger_ledgerleaf ENABLE TRIGGER "ledger_ledgerleaf_append_only"'
+        )
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("ledger", "verify", stdout=out, stderr=io.StringIO())
+    assert f"la hoja {index} apunta al evento {missing}, que ya no existe" in out.getvalue()
+    assert "1 evento(s) no tienen hoja en el libro" in out.getvalue()
