@@ -453,6 +453,7 @@ def insert_events(
             now = timezone.now()
             event = CustodyEvent.objects.create(
                 detention=slot.detention,
+                state_id=slot.detention.state_id,
                 sequence=slot.next_sequence,
                 kind="note",
                 occurred_at=now,

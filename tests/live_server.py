@@ -137,14 +137,16 @@ def server_env(database_url: str, var_dir: Path) -> dict[str, str]:
     return env
 
 
-def run_custodia(env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def run_custodia(
+    env: Mapping[str, str], *args: str, timeout: float = COMMAND_TIMEOUT_SECONDS
+) -> subprocess.CompletedProcess[str]:
     """Run a ``custodia`` management command against the server's database."""
     result = subprocess.run(
         [str(custodia_executable()), *args],
         env=dict(env),
         capture_output=True,
         text=True,
-        timeout=COMMAND_TIMEOUT_SECONDS,
+        timeout=timeout,
         check=False,
     )
     if result.returncode != 0:

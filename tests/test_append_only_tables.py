@@ -95,6 +95,7 @@ def test_truncate_is_refused_on_postgresql(event: CustodyEvent) -> None:
 def test_appending_still_works(event: CustodyEvent) -> None:
     CustodyEvent.objects.create(
         detention=event.detention,
+        state_id=event.detention.state_id,
         sequence=2,
         kind="note",
         occurred_at=event.occurred_at,

@@ -27,7 +27,10 @@ def test_no_request_scans_a_large_table(tmp_path: Path) -> None:
     var.mkdir()
     with fresh_database(settings.DATABASES["default"], tmp_path) as url:
         env = server_env(url, var)
-        run_custodia(env, "synth", "--detentions", "30000", "--months", "24", "--seed", "3")
+        # About a minute on a quiet machine; more when a benchmark shares it.
+        run_custodia(
+            env, "synth", "--detentions", "30000", "--months", "24", "--seed", "3", timeout=900
+        )
         checked = subprocess.run(
             [sys.executable, str(Path(__file__).with_name("plan_check.py"))],
             env=env,

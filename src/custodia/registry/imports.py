@@ -177,6 +177,7 @@ def _import_chunk(
                         institution=institution,
                         external_id=external_id,
                         detention=registration.detention,
+                        state_id=registration.detention.state_id,
                         salt=salt,
                         digest=row_digest(row, salt),
                     )
@@ -267,6 +268,7 @@ def import_row(
                 institution=institution,
                 external_id=external_id,
                 detention=registration.detention,
+                state_id=registration.detention.state_id,
                 salt=salt,
                 digest=row_digest(row, salt),
             )

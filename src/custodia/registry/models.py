@@ -110,11 +110,22 @@ class Detention(models.Model):
         return self.status not in CLOSED_STATUSES
 
 
+def copied_state() -> models.ForeignKey[State, State]:
+    """The detention's state on a row that belongs to a detention, copied when the row is
+    written (a detention never changes state): the key a distributed database shards by
+    (docs/citus.md). On PostgreSQL the row's foreign key to its detention is the pair
+    (detention, state), so the copy cannot differ from the detention's (registry 0007)."""
+    return models.ForeignKey(
+        State, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+
+
 class DetentionHolder(models.Model):
     """Every institution that has held the person or was named to receive them: who may keep
     reading the record after the person has moved on."""
 
     detention = models.ForeignKey(Detention, on_delete=models.PROTECT, related_name="holders")
+    state = copied_state()
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
     since = models.DateTimeField()
 
@@ -130,6 +141,7 @@ class DetentionHolder(models.Model):
 
 class DetainedPerson(models.Model):
     detention = models.OneToOneField(Detention, on_delete=models.PROTECT, related_name="person")
+    state = copied_state()
     given_names = models.CharField("nombre(s)", max_length=120)
     first_surname = models.CharField("primer apellido", max_length=120)
     second_surname = models.CharField("segundo apellido", max_length=120, blank=True)
@@ -156,6 +168,7 @@ class DetainedPerson(models.Model):
 
 class Officer(models.Model):
     detention = models.ForeignKey(Detention, on_delete=models.PROTECT, related_name="officers")
+    state = copied_state()
     position = models.PositiveSmallIntegerField()
     name = models.CharField("nombre", max_length=120)
     rank = models.CharField("cargo o grado", max_length=60, blank=True)
@@ -195,6 +208,7 @@ class CustodyEvent(models.Model):
     UPDATE and DELETE (see the migration that installs the triggers)."""
 
     detention = models.ForeignKey(Detention, on_delete=models.PROTECT, related_name="events")
+    state = copied_state()
     sequence = models.PositiveIntegerField()
     kind = models.CharField(max_length=24, choices=EventKind.choices)
     occurred_at = models.DateTimeField()
@@ -230,6 +244,7 @@ class SourceRecord(models.Model):
     detention = models.OneToOneField(
         Detention, on_delete=models.PROTECT, related_name="source_record"
     )
+    state = copied_state()
     salt = models.CharField(max_length=32)
     digest = models.CharField(max_length=64)
     imported_at = models.DateTimeField(auto_now_add=True)

@@ -258,7 +258,12 @@ def write_registrations(
             ]
         )
         DetentionHolder.objects.bulk_create(
-            DetentionHolder(detention=d, institution=institution, since=p.parsed.detained_at)
+            DetentionHolder(
+                detention=d,
+                state_id=d.state_id,
+                institution=institution,
+                since=p.parsed.detained_at,
+            )
             for d, p in zip(detentions, prepared, strict=True)
         )
         people = DetainedPerson.objects.bulk_create(
@@ -267,6 +272,7 @@ def write_registrations(
         officers = Officer.objects.bulk_create(
             Officer(
                 detention=d,
+                state_id=d.state_id,
                 position=position,
                 name=o.name,
                 rank=o.rank or "",
@@ -350,6 +356,7 @@ def _person(detention: Detention, parsed: DetentionIn) -> DetainedPerson:
     person = parsed.person
     return DetainedPerson(
         detention=detention,
+        state_id=detention.state_id,
         given_names=person.given_names,
         first_surname=person.first_surname,
         second_surname=person.second_surname or "",
@@ -375,6 +382,7 @@ def _registered_event(
     receiving = p.parsed.receiving_authority
     return CustodyEvent(
         detention=detention,
+        state_id=detention.state_id,
         sequence=1,
         kind=EventKind.REGISTERED,
         occurred_at=p.parsed.detained_at,
@@ -539,7 +547,9 @@ def _commit_event(
         holder = Institution.objects.filter(code=code).first()
         if holder is not None:
             DetentionHolder.objects.get_or_create(
-                detention=detention, institution=holder, defaults={"since": event.occurred_at}
+                detention=detention,
+                institution=holder,
+                defaults={"since": event.occurred_at, "state_id": detention.state_id},
             )
     detention.refresh_from_db()
     if (before.status in custody.HELD) != (after.status in custody.HELD):
@@ -638,6 +648,7 @@ def event_record(
         assert actor.institution is not None
         event = CustodyEvent.objects.create(
             detention=detention,
+            state_id=detention.state_id,
             sequence=detention.version + 1,
             kind=parsed.kind,
             occurred_at=occurred_at,
@@ -741,6 +752,7 @@ def detention_redact(
         assert actor.institution is not None or actor.is_superuser
         event = CustodyEvent.objects.create(
             detention=detention,
+            state_id=detention.state_id,
             sequence=detention.version + 1,
             kind="redacted",
             occurred_at=now,

@@ -52,13 +52,13 @@ DETENTION_FIELDS = (
 )  # fmt: skip
 PERSON_FIELDS = (
     "id", "detention", "given_names", "first_surname", "second_surname", "alias", "sex", "age",
-    "birth_date", "curp", "nationality", "physical_condition", "distinguishing_marks",
+    "birth_date", "curp", "nationality", "physical_condition", "distinguishing_marks", "state",
 )  # fmt: skip
-OFFICER_FIELDS = ("id", "detention", "position", "name", "rank", "unit", "cuip")
-HOLDER_FIELDS = ("detention", "institution", "since")
+OFFICER_FIELDS = ("id", "detention", "position", "name", "rank", "unit", "cuip", "state")
+HOLDER_FIELDS = ("detention", "institution", "since", "state")
 EVENT_FIELDS = (
     "id", "detention", "sequence", "kind", "occurred_at", "recorded_at", "recorded_by",
-    "institution", "local_zone", "data",
+    "institution", "local_zone", "data", "state",
 )  # fmt: skip
 LEAF_FIELDS = ("index", "leaf_hash", "salt", "event", "created_at")
 NODE_FIELDS = ("level", "index", "hash")
@@ -354,7 +354,7 @@ class Generator:
                        data, event_salt)  # fmt: skip
         for code in sorted(state_now.holders):
             if code in self.pk_of:
-                out.holders.append((did, self.pk_of[code], since.get(code, detained)))
+                out.holders.append((did, self.pk_of[code], since.get(code, detained), state))
         out.detentions.append(
             (
                 did, folio, institution, state, muni, address, latitude, longitude, zone_name,
@@ -372,12 +372,12 @@ class Generator:
         )  # fmt: skip
         out.people.append(
             (did, did, given, first, second, alias, sex, age, born, curp, person["nationality"],
-             condition, person["distinguishing_marks"])
+             condition, person["distinguishing_marks"], state)
         )  # fmt: skip
         for position, (name, rank) in enumerate(officers, start=1):
             self.officer_id += 1
             cuip = "" if rnd.random() < missing else f"CUIP{did:08d}{position}"
-            out.officers.append((self.officer_id, did, position, name, rank, "Sector", cuip))
+            out.officers.append((self.officer_id, did, position, name, rank, "Sector", cuip, state))
 
     def event(
         self,
@@ -397,7 +397,7 @@ class Generator:
         self.event_id += 1
         out.events.append(
             (self.event_id, did, sequence, kind, occurred, recorded, actor, institution, zone,
-             json.dumps(data, ensure_ascii=False))
+             json.dumps(data, ensure_ascii=False), folio[:2])
         )  # fmt: skip
         document = commitments.event_document(
             folio=folio,
