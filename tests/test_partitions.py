@@ -36,6 +36,20 @@ def partition_of(table: str, row_id: int) -> str:
     return str(name)
 
 
+# An access-log row at a chosen time (the model stamps ``at`` itself).
+LOG_ROW = (
+    "INSERT INTO core_accesslog (at, username, role, institution_code, channel, action, folio, "
+    "purpose) VALUES (%s, 'prueba', '', '', 'web', 'ver', '29-2026-X', '') RETURNING id"
+)
+
+
+def log_row_at(at: datetime) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(LOG_ROW, [at])
+        (row_id,) = cursor.fetchone()
+    return int(row_id)
+
+
 @postgres_only
 def test_an_event_lands_in_the_partition_of_the_month_it_was_recorded(officer: User) -> None:
     detention = detention_register(actor=officer, data=capture(), channel="api").detention
@@ -53,13 +67,7 @@ def test_an_event_lands_in_the_partition_of_the_month_it_was_recorded(officer: U
 @postgres_only
 def test_a_row_outside_every_month_goes_to_the_default_partition() -> None:
     far = timezone.now() + timedelta(days=365 * 5)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO core_accesslog (at, username, role, institution_code, channel, action, "
-            "folio, purpose) VALUES (%s, 'x', '', '', 'api', 'prueba', 'Y', '') RETURNING id",
-            [far],
-        )
-        (far_id,) = cursor.fetchone()
+    far_id = log_row_at(far)
     assert partition_of("core_accesslog", far_id) == "core_accesslog_default"
     assert AccessLog.objects.filter(pk=far_id).exists()
 
@@ -107,13 +115,7 @@ def test_a_month_already_in_the_default_partition_stays_there() -> None:
     """Rows of a month without a partition are in the default one and cannot move out (the
     table is append-only): creating that month is skipped, with no error and nothing lost."""
     old = datetime(2018, 6, 10, 12, tzinfo=UTC)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO core_accesslog (at, username, role, institution_code, channel, action, "
-            "folio, purpose) VALUES (%s, 'x', '', '', 'api', 'prueba', 'Z', '') RETURNING id",
-            [old],
-        )
-        (row_id,) = cursor.fetchone()
+    row_id = log_row_at(old)
     made = partitions.ensure(date(2018, 5, 1), date(2018, 7, 1))
     names = {p.name for p in partitions.listing()}
     assert "core_accesslog_p201806" not in names
@@ -127,7 +129,11 @@ def test_the_command_lists_the_partitions(capsys: pytest.CaptureFixture[str]) ->
     call_command("partitions", "--list")
     out = capsys.readouterr().out
     assert "registry_custodyevent:" in out and "core_accesslog:" in out
-    assert "registry_custodyevent_default" in out and "DEFAULT" in out
+    assert "registry_custodyevent_default" in out and "por omisión" in out
+    month = timezone.now().date().replace(day=1)
+    following = (month + timedelta(days=32)).replace(day=1)
+    assert f"registry_custodyevent_p{month:%Y%m}" in out
+    assert f"{month:%Y-%m-%d} a {following:%Y-%m-%d} (UTC" in out
 
 
 @pytest.mark.skipif(connection.vendor == "postgresql", reason="the SQLite answer")
@@ -155,12 +161,7 @@ def test_partitioning_an_existing_log_keeps_every_row_and_its_id(tmp_path: Path)
                 "SELECT relkind FROM pg_class WHERE relname = 'core_accesslog'"
             ).fetchone() == ("r",)
             for at in months:
-                db.execute(
-                    "INSERT INTO core_accesslog (at, username, role, institution_code, channel, "
-                    "action, folio, purpose) VALUES (%s, 'antes', '', '', 'web', 'ver', "
-                    "'29-2026-X', '')",
-                    [at],
-                )
+                db.execute(LOG_ROW, [at])
             before = db.execute("SELECT id, at FROM core_accesslog ORDER BY id").fetchall()
         run_custodia(env, "migrate")
         with psycopg.connect(url, autocommit=True) as db:
@@ -172,11 +173,7 @@ def test_partitioning_an_existing_log_keeps_every_row_and_its_id(tmp_path: Path)
             ).fetchall()
             assert [(i, at) for i, at, _ in after] == before
             assert [p for _, _, p in after] == [f"core_accesslog_p2026{m:02d}" for m in (8, 9, 10)]
-            (new_id,) = db.execute(
-                "INSERT INTO core_accesslog (at, username, role, institution_code, channel, "
-                "action, folio, purpose) VALUES (now(), 'después', '', '', 'web', 'ver', '', '') "
-                "RETURNING id"
-            ).fetchone()
+            (new_id,) = db.execute(LOG_ROW, [datetime.now(UTC)]).fetchone()
             assert new_id == before[-1][0] + 1
             with pytest.raises(psycopg.errors.RestrictViolation):
                 db.execute("DELETE FROM core_accesslog_p202608")

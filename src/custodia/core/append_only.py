@@ -28,12 +28,18 @@ def install(schema_editor: Any, table: str) -> None:
             f'CREATE TRIGGER "{table}_append_only" BEFORE UPDATE OR DELETE ON "{table}" '
             f"FOR EACH ROW EXECUTE FUNCTION custodia_refuse_change()"
         )
-        schema_editor.execute(
-            f'CREATE TRIGGER "{table}_append_only_truncate" BEFORE TRUNCATE ON "{table}" '
-            f"FOR EACH STATEMENT EXECUTE FUNCTION custodia_refuse_change()"
-        )
+        install_truncate(schema_editor, table)
     else:
         raise NotImplementedError(f"append-only triggers for {vendor}")
+
+
+def install_truncate(schema_editor: Any, table: str) -> None:
+    """PostgreSQL's TRUNCATE refusal alone: what each new partition of a partitioned table needs
+    (the parent's statement trigger does not fire for a TRUNCATE of one partition)."""
+    schema_editor.execute(
+        f'CREATE TRIGGER "{table}_append_only_truncate" BEFORE TRUNCATE ON "{table}" '
+        f"FOR EACH STATEMENT EXECUTE FUNCTION custodia_refuse_change()"
+    )
 
 
 def uninstall(schema_editor: Any, table: str) -> None:

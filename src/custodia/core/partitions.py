@@ -11,10 +11,10 @@ plain tables, and every function here does nothing there.
   becomes ``(detention, sequence, recorded_at)``: the write path's lock on the detention row
   (``select_for_update`` and its ``version``) is what keeps a detention's sequence numbers
   unique, and ``custodia registry rebuild --check`` audits them.
-- A partition per month (``<table>_p202612``) is created ahead of time: by the migration, by
-  ``custodia serve`` and ``custodia notify`` at start, and by ``custodia partitions``, each
-  ``AHEAD`` months ahead. A default partition (``<table>_default``) takes anything outside
-  them, so no write ever fails for want of a partition.
+- A partition per month (``<table>_p202612``) is created ahead of time, ``AHEAD`` months
+  ahead: by the migration, when ``custodia serve`` starts, every hour of ``custodia notify
+  --loop``, and by ``custodia partitions``. A default partition (``<table>_default``) takes
+  anything outside them, so no write ever fails for want of a partition.
 - Append-only holds per partition too: the row triggers are cloned onto every partition by
   PostgreSQL, and each partition gets its own TRUNCATE trigger (a statement trigger on the
   parent does not fire for a TRUNCATE of one partition).
@@ -22,6 +22,7 @@ plain tables, and every function here does nothing there.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -49,6 +50,7 @@ BEGIN
         EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)', name,
                        parent, month::text || ' 00:00:00+00',
                        (month + interval '1 month')::date::text || ' 00:00:00+00');
+        -- The statement of custodia.core.append_only.install_truncate (SQL cannot call it).
         EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %I FOR EACH STATEMENT '
                        'EXECUTE FUNCTION custodia_refuse_change()', name || '_append_only_truncate',
                        name);
@@ -127,10 +129,7 @@ def partition(schema_editor: Any, table: str) -> None:
     run(_ENSURE, None)
     default = f"{table}_default"
     run(f"CREATE TABLE {_q(default)} PARTITION OF {_q(table)} DEFAULT")
-    run(
-        f"CREATE TRIGGER {_q(default + '_append_only_truncate')} BEFORE TRUNCATE ON "
-        f"{_q(default)} FOR EACH STATEMENT EXECUTE FUNCTION custodia_refuse_change()"
-    )
+    append_only.install_truncate(schema_editor, default)
     run(
         "SELECT custodia_ensure_partitions(%s, COALESCE(%s::date, now()::date), "
         "(now() + make_interval(months => %s))::date)",
@@ -181,6 +180,14 @@ class Partition:
     name: str
     bounds: str  # "FOR VALUES FROM (…) TO (…)" or "DEFAULT"
     rows: int  # the planner's estimate (exact after ANALYZE)
+
+    @property
+    def span(self) -> str:
+        """The rows it holds, in Spanish: "2026-12-01 a 2027-01-01 (UTC)", or the default's."""
+        found = re.findall(r"'(\d{4}-\d{2}-\d{2})", self.bounds)
+        if len(found) != 2:
+            return "por omisión: todo lo que no cae en un mes"
+        return f"{found[0]} a {found[1]} (UTC, sin incluir el {found[1]})"
 
 
 def listing() -> list[Partition]:

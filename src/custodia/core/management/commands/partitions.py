@@ -31,6 +31,8 @@ class Command(BaseCommand):
         for table in partitions.TABLES:
             mine = [p for p in found if p.table == table]
             rows = sum(p.rows for p in mine)
-            self.stdout.write(f"\n{table}: {len(mine)} particiones, ~{rows:,} filas")
+            self.stdout.write(
+                f"\n{table}: {len(mine)} particiones, ~{rows:,} filas (estimación del planificador)"
+            )
             for p in mine:
-                self.stdout.write(f"  {p.name:<40} {p.rows:>12,}  {p.bounds}")
+                self.stdout.write(f"  {p.name:<40} {p.rows:>12,} filas  {p.span}")
