@@ -11,6 +11,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 
+from custodia.conference.api import router as conference_router
 from custodia.core.access import AccessDenied
 from custodia.core.errors import InvalidFields
 from custodia.core.idempotency import IdempotencyConflict, InvalidIdempotencyKey
@@ -61,6 +62,7 @@ api.add_router("/", registry_router)
 api.add_router("/", ledger_router)
 api.add_router("/", lookup_router)
 api.add_router("/", reports_router)
+api.add_router("/", conference_router)
 
 
 def error_response(

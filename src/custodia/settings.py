@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "custodia.ledger",
     "custodia.lookup",
     "custodia.reports",
+    "custodia.conference",
     "custodia.synth",
 ]
 

@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("custodia.ledger.urls")),
     path("", include("custodia.lookup.urls")),
     path("", include("custodia.reports.urls")),
+    path("", include("custodia.conference.urls")),
 ]

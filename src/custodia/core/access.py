@@ -218,3 +218,48 @@ def can_manage_subscriptions(user: User) -> bool:
 
 def can_administer(user: User) -> bool:
     return is_active_member(user) and (user.role == Role.ADMIN or user.is_superuser)
+
+
+# The Conference (issue 8) ------------------------------------------------------------------------
+
+NOT_THE_SECRETARIAT = (
+    "Sólo la Secretaría Técnica de la Conferencia (análisis nacional de una institución de tipo "
+    "Secretaría Técnica) puede registrar sesiones, acuerdos, mesas y comunicados."
+)
+
+
+def is_secretariat(user: User) -> bool:
+    """The Conference's Technical Secretariat: national analysts of a secretariat institution."""
+    from .models import InstitutionKind
+
+    return (
+        is_active_member(user)
+        and user.role == Role.NATIONAL_ANALYST
+        and user.institution is not None
+        and user.institution.active
+        and user.institution.kind == InstitutionKind.SECRETARIAT
+    )
+
+
+def require_secretariat(user: User) -> None:
+    if not is_secretariat(user):
+        raise AccessDenied(NOT_THE_SECRETARIAT)
+
+
+def can_read_conference(user: User) -> bool:
+    """Sessions, agreements and their follow-up are the Conference's working record: every
+    official account reads them (the public reads only what is published)."""
+    return is_active_member(user) and user.institution is not None
+
+
+def may_follow_up(user: User, commitment: Any) -> bool:
+    """The Secretariat follows up every commitment; a state's analysts report on their state's."""
+    if is_secretariat(user):
+        return True
+    return (
+        is_active_member(user)
+        and user.role == Role.STATE_ANALYST
+        and commitment.owner_kind == "state"
+        and commitment.owner_state_id is not None
+        and whole_state_of(user) == commitment.owner_state_id
+    )

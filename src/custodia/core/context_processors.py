@@ -22,4 +22,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_access_log": user.role == "auditor",
         "nav_subscriptions": access.can_manage_subscriptions(user),
         "nav_reports": access.can_read_reports(user),
+        "nav_conference": access.can_read_conference(user),
     }

@@ -149,9 +149,11 @@ def _local_recomputation(out: TextIO) -> list[str]:
 
     from . import commitments
     from .models import LedgerLeaf
+    from .records import checkers as registered_checkers
     from .services import document_of
 
     problems = []
+    records: dict[int, tuple[str, str]] = {}  # leaves of other records than events
     leaves = LedgerLeaf.objects.select_related("event", "event__detention").order_by("index")
     total = leaves.count()
     for leaf in tqdm(
@@ -170,6 +172,8 @@ def _local_recomputation(out: TextIO) -> list[str]:
                 problems.append(
                     f"la hoja {leaf.index} apunta al evento {leaf.event_id}, que ya no existe"
                 )
+            else:
+                records[leaf.index] = (leaf.leaf_hash, leaf.salt)
             continue
         recomputed = commitments.leaf_hash(document_of(event, event.detention.folio, leaf.salt))
         if recomputed.hex() != leaf.leaf_hash:
@@ -193,6 +197,15 @@ def _local_recomputation(out: TextIO) -> list[str]:
                 f"los datos de la persona del folio {event.detention.folio} fueron alterados "
                 "(no coinciden con la huella del registro)"
             )
+    claimed: set[int] = set()
+    for checker in registered_checkers():
+        checked = checker(records)
+        claimed |= checked.indexes
+        problems += checked.problems
+    problems += [
+        f"la hoja {index} no corresponde a ningún evento ni registro"
+        for index in sorted(set(records) - claimed)
+    ]
     orphans = CustodyEvent.objects.filter(leaf__isnull=True).count()
     if orphans:
         problems.append(f"{orphans} evento(s) no tienen hoja en el libro")

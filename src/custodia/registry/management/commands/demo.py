@@ -56,6 +56,11 @@ class Command(BaseCommand):
 
                 registered, rejected = demo.load_detentions(count, options["seed"], advance)
             self.stdout.write(f"Detenciones registradas: {registered} (rechazadas: {rejected}).")
+        from custodia.conference import seed as conference_seed
+
+        plenary = conference_seed.load()
+        if plenary.new:
+            self.stdout.write(f"Conferencia: {plenary.session.title} cargada (/conferencia/).")
         from custodia.ledger.services import ensure_checkpoint_current
 
         ensure_checkpoint_current()
