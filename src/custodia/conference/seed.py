@@ -98,6 +98,7 @@ def load(path: Path = SEED) -> Loaded:
                     **fields,
                 )
         _communique(actor, agreements, seed["communique"])
+    session.refresh_from_db()  # the services changed it through their own (locked) copies
     return Loaded(session, new=True)
 
 

@@ -7,6 +7,7 @@ errors by field (status 400) and writes nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -39,6 +40,7 @@ from .models import (
 )
 
 Handler = Callable[[HttpRequest, User], str]  # returns the success message
+ANCHOR = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,60}")  # where the page scrolls back to
 
 
 def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
@@ -101,7 +103,7 @@ def _handle(
         return None
     messages.success(request, message)
     anchor = request.POST.get("anchor", "")
-    return redirect(request.path + (f"#{anchor}" if anchor.isidentifier() else ""))
+    return redirect(request.path + (f"#{anchor}" if ANCHOR.fullmatch(anchor) else ""))
 
 
 def _page(

@@ -18,3 +18,11 @@ def long_date(day: date | None) -> str:
     if isinstance(day, datetime):
         day = timezone.localtime(day).date()
     return spell(day) if day else ""
+
+
+@register.filter
+def input_date(value: date | str | None) -> str:
+    """A date input's value: what the user typed comes back as it was; a date as AAAA-MM-DD."""
+    if isinstance(value, date):
+        return value.isoformat()
+    return value or ""
