@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-from collections.abc import Iterator
 
 import pytest
 from django.core.management import call_command
@@ -104,8 +103,13 @@ def messages_of(invalid: pytest.ExceptionInfo[InvalidFields]) -> str:
 def test_ordinals_as_the_conference_writes_them() -> None:
     assert ordinals.roman(23) == "XXIII" and ordinals.roman(44) == "XLIV"
     assert [ordinals.ordinal_word(n) for n in (1, 3, 6, 10, 11, 21)] == [
-        "PRIMERO", "TERCERO", "SEXTO", "DÉCIMO", "DÉCIMO PRIMERO", "VIGÉSIMO PRIMERO",
-    ]  # fmt: skip
+        "PRIMERO",
+        "TERCERO",
+        "SEXTO",
+        "DÉCIMO",
+        "DÉCIMO PRIMERO",
+        "VIGÉSIMO PRIMERO",
+    ]
     assert all(ordinals.ordinal_number(ordinals.ordinal_word(n)) == n for n in range(1, 50))
     with pytest.raises(ValueError):
         ordinals.ordinal_number("CENTÉSIMO")
@@ -119,11 +123,14 @@ def test_the_seed_loads_the_six_agreements_as_written(plenary: Session) -> None:
         ("PRIMERO", "01/XXIII/20", "ORDEN DEL DÍA"),
         ("SEGUNDO", "02/XXIII/20", "ATENTADO EN CONTRA DEL LIC. OMAR HAMID GARCÍA HARFUCH"),
         ("TERCERO", "03/XXIII/20", "REGISTRO NACIONAL DE DETENCIONES"),
-        ("CUARTO", "04/XXIII/20",
-         "MODELO DE PROXIMIDAD DEL MODELO NACIONAL DE POLICÍA Y JUSTICIA CÍVICA"),
+        (
+            "CUARTO",
+            "04/XXIII/20",
+            "MODELO DE PROXIMIDAD DEL MODELO NACIONAL DE POLICÍA Y JUSTICIA CÍVICA",
+        ),
         ("QUINTO", "05/XXIII/20", "PROTOCOLO DE USO DE LA FUERZA"),
         ("SEXTO", "06/XXIII/20", "MESA DE TRABAJO DEL CERTIFICADO ÚNICO POLICIAL"),
-    ]  # fmt: skip
+    ]
     tercero = agreement(plenary, "TERCERO")
     assert "informe mensual con la información de cada entidad federativa" in tercero.text
     assert tercero.instrument_codes() == ["rnd"]
@@ -216,11 +223,15 @@ def test_the_cup_group_is_the_proponent_plus_one_per_zone(
     cup = WorkingGroup.objects.get(rule="proponent_and_zones")
     states = zone_states()
     assert len(states) == 5
-    for n, (zone, state) in enumerate(sorted(states.items())):
+    for n, (_zone, state) in enumerate(sorted(states.items())):
         services.add_member(
-            actor=secretariat, group=cup, name=f"Representante {state.name}",
-            seat="zone_representative", state=state.code, joined_on="2020-07-15",
-        )  # fmt: skip
+            actor=secretariat,
+            group=cup,
+            name=f"Representante {state.name}",
+            seat="zone_representative",
+            state=state.code,
+            joined_on="2020-07-15",
+        )
         cup.refresh_from_db()
         assert cup.status == ("active" if n == 4 else "forming")
     assert cup.composition_problems() == []
@@ -228,9 +239,12 @@ def test_the_cup_group_is_the_proponent_plus_one_per_zone(
     before = counts()
     with pytest.raises(InvalidFields) as twice:
         services.add_member(
-            actor=secretariat, group=cup, name="Otra persona", seat="zone_representative",
+            actor=secretariat,
+            group=cup,
+            name="Otra persona",
+            seat="zone_representative",
             zone="centro",
-        )  # fmt: skip
+        )
     assert "La zona Centro ya tiene representante." in messages_of(twice)
     with pytest.raises(InvalidFields) as proponent:
         services.add_member(actor=secretariat, group=cup, name="Alguien", seat="proponent")
@@ -241,9 +255,13 @@ def test_the_cup_group_is_the_proponent_plus_one_per_zone(
     # A state's zone must match the zone it represents.
     with pytest.raises(InvalidFields) as wrong_zone:
         services.add_member(
-            actor=secretariat, group=cup, name="X", seat="zone_representative",
-            state="29", zone="noroeste",
-        )  # fmt: skip
+            actor=secretariat,
+            group=cup,
+            name="X",
+            seat="zone_representative",
+            state="29",
+            zone="noroeste",
+        )
     assert "Tlaxcala pertenece a la zona" in messages_of(wrong_zone)
     # Leaving frees the seat, and the group is told what it now lacks.
     member = cup.members.get(zone="centro")
@@ -266,9 +284,13 @@ def test_composition_rules_are_pure_and_name_what_is_missing() -> None:
 def test_meetings_deliverables_and_the_report_session(plenary: Session, secretariat: User) -> None:
     rnd = WorkingGroup.objects.get(rule="two_conferences")
     meeting = services.add_meeting(
-        actor=secretariat, group=rnd, held_on="2020-08-20", place="Videoconferencia",
-        attendees="Secretaría Técnica; CNPJ", minutes="Se acordó un calendario de trabajo.",
-    )  # fmt: skip
+        actor=secretariat,
+        group=rnd,
+        held_on="2020-08-20",
+        place="Videoconferencia",
+        attendees="Secretaría Técnica; CNPJ",
+        minutes="Se acordó un calendario de trabajo.",
+    )
     assert meeting.held_on == date(2020, 8, 20)
     item = services.add_deliverable(
         actor=secretariat, group=rnd, title="Diagnóstico de la coordinación", due_on="2020-11-30"
@@ -296,14 +318,19 @@ def test_a_session_from_creation_to_approved_agenda(secretariat: User) -> None:
     )
     assert session.title == "XLIV Asamblea Plenaria Extraordinaria"
     services.set_agenda(
-        actor=secretariat, session=session, items=[("Lista de asistencia", ""), ("", ""),
-                                                    ("Informe", "Secretaría Técnica")],
-    )  # fmt: skip
+        actor=secretariat,
+        session=session,
+        items=[("Lista de asistencia", ""), ("", ""), ("Informe", "Secretaría Técnica")],
+    )
     assert [i.title for i in session.agenda.all()] == ["Lista de asistencia", "Informe"]
     first = services.add_agreement(
-        actor=secretariat, session=session, number="1", title="Orden del día",
-        text="Se aprueba el orden del día.", instruments=["agenda"],
-    )  # fmt: skip
+        actor=secretariat,
+        session=session,
+        number="1",
+        title="Orden del día",
+        text="Se aprueba el orden del día.",
+        instruments=["agenda"],
+    )
     assert first.code == "01/EXLIV/21" and first.ordinal == "PRIMERO"
     services.approve_agenda(
         actor=secretariat, session=session, approved_on="2021-03-01", agreement=first
@@ -328,54 +355,81 @@ def test_bad_input_is_named_in_spanish_and_writes_nothing(
 ) -> None:
     before = counts()
     with pytest.raises(InvalidFields) as session:
-        services.create_session(actor=secretariat, number="XXIII", kind="solemne",
-                                held_on="2020-13-01")  # fmt: skip
+        services.create_session(
+            actor=secretariat, number="XXIII", kind="solemne", held_on="2020-13-01"
+        )
     assert messages_of(session) == (
-        "Número de la sesión: escriba un número entero. | Tipo: elija una de las opciones (Ordinaria, "
-        "Extraordinaria). | Fecha: use una fecha AAAA-MM-DD."
+        "Número de la sesión: escriba un número entero. | Tipo: elija una de las opciones "
+        "(Ordinaria, Extraordinaria). | Fecha: use una fecha AAAA-MM-DD."
     )
     tercero = agreement(plenary, "TERCERO")
     with pytest.raises(InvalidFields) as commitment:
         services.add_commitment(
-            actor=secretariat, agreement=tercero, description="", owner_kind="state",
-            owner_state="99", due_on="mañana", link="https://ejemplo.com/",
-        )  # fmt: skip
+            actor=secretariat,
+            agreement=tercero,
+            description="",
+            owner_kind="state",
+            owner_state="99",
+            due_on="mañana",
+            link="https://ejemplo.com/",
+        )
     text = messages_of(commitment)
-    for expected in ("Compromiso: es obligatorio.", "no existe la entidad «99»",
-                     "Fecha compromiso: use una fecha AAAA-MM-DD.", "Página de Custodia"):  # fmt: skip
+    for expected in (
+        "Compromiso: es obligatorio.",
+        "no existe la entidad «99»",
+        "Fecha compromiso: use una fecha AAAA-MM-DD.",
+        "Página de Custodia",
+    ):
         assert expected in text, text
     with pytest.raises(InvalidFields, match="Página de Custodia"):
         services.add_commitment(
-            actor=secretariat, agreement=tercero, description="x", owner_kind="secretariat",
+            actor=secretariat,
+            agreement=tercero,
+            description="x",
+            owner_kind="secretariat",
             link="/api/v1/detentions",
-        )  # fmt: skip
+        )
     target = tercero.commitments.get(position=1)
     tomorrow = timezone.localdate() + timedelta(days=1)
     with pytest.raises(InvalidFields) as follow_up:
         services.add_follow_up(
-            actor=secretariat, commitment=target, reported_on=tomorrow, progress="  ",
-            status="casi", files=[services.Upload("vacío.pdf", "application/pdf", b"")] * 6,
-        )  # fmt: skip
+            actor=secretariat,
+            commitment=target,
+            reported_on=tomorrow,
+            progress="  ",
+            status="casi",
+            files=[services.Upload("vacío.pdf", "application/pdf", b"")] * 6,
+        )
     text = messages_of(follow_up)
-    for expected in ("no puede ser posterior a hoy", "Avance: es obligatorio.",
-                     "Estado: elija una de las opciones", "a lo más 5 archivos",
-                     "el archivo «vacío.pdf» está vacío"):  # fmt: skip
+    for expected in (
+        "no puede ser posterior a hoy",
+        "Avance: es obligatorio.",
+        "Estado: elija una de las opciones",
+        "a lo más 5 archivos",
+        "el archivo «vacío.pdf» está vacío",
+    ):
         assert expected in text, text
     with pytest.raises(InvalidFields, match="máximo 300 caracteres"):
-        services.add_agreement(actor=secretariat, session=plenary, number="7", title="x" * 301,
-                               text="t")  # fmt: skip
+        services.add_agreement(
+            actor=secretariat, session=plenary, number="7", title="x" * 301, text="t"
+        )
     with pytest.raises(InvalidFields, match="La sesión ya tiene el acuerdo SEXTO"):
-        services.add_agreement(actor=secretariat, session=plenary, number="6", title="Otro",
-                               text="t")  # fmt: skip
+        services.add_agreement(
+            actor=secretariat, session=plenary, number="6", title="Otro", text="t"
+        )
     assert counts() == before
 
 
 def test_a_commitment_links_to_a_custodia_page(plenary: Session, secretariat: User) -> None:
     made = services.add_commitment(
-        actor=secretariat, agreement=agreement(plenary, "CUARTO"), owner_kind="state",
-        owner_state="29", description="Informar la adopción del modelo", due_on="2020-12-31",
+        actor=secretariat,
+        agreement=agreement(plenary, "CUARTO"),
+        owner_kind="state",
+        owner_state="29",
+        description="Informar la adopción del modelo",
+        due_on="2020-12-31",
         link="/reportes/calidad/?mes=2020-11",
-    )  # fmt: skip
+    )
     assert made.position == 3 and made.owner_label == "Tlaxcala"
     assert made.overdue_on(date(2021, 1, 1)) and not made.overdue_on(date(2020, 12, 31))
 
@@ -386,10 +440,13 @@ def test_follow_up_moves_the_status_and_keeps_the_evidence(
     target = agreement(plenary, "TERCERO").commitments.get(position=2)
     pdf = b"%PDF-1.4 informe de junio"
     entry = services.add_follow_up(
-        actor=secretariat, commitment=target, reported_on="2020-07-31",
-        progress="Se envió el primer informe mensual a las 32 entidades.", status="in_progress",
+        actor=secretariat,
+        commitment=target,
+        reported_on="2020-07-31",
+        progress="Se envió el primer informe mensual a las 32 entidades.",
+        status="in_progress",
         files=[services.Upload("../../informe junio.pdf", "application/pdf", pdf)],
-    )  # fmt: skip
+    )
     target.refresh_from_db()
     assert target.status == "in_progress"
     (kept,) = entry.files.all()
@@ -406,28 +463,50 @@ def test_only_the_secretariat_writes_and_a_state_follows_up_its_own(
 ) -> None:
     before = counts()
     with pytest.raises(AccessDenied, match="Sólo la Secretaría Técnica"):
-        services.create_session(actor=tlaxcala_analyst, number="30", kind="ordinary",
-                                held_on="2022-01-01")  # fmt: skip
+        services.create_session(
+            actor=tlaxcala_analyst, number="30", kind="ordinary", held_on="2022-01-01"
+        )
     # A national analyst outside a secretariat institution is not the Secretariat either.
     auditor_like = make_user(Role.NATIONAL_ANALYST, "cndh")
     with pytest.raises(AccessDenied):
-        services.add_agreement(actor=auditor_like, session=plenary, number="7", title="t",
-                               text="t")  # fmt: skip
+        services.add_agreement(actor=auditor_like, session=plenary, number="7", title="t", text="t")
     cuarto = agreement(plenary, "CUARTO")
     conference_wide = cuarto.commitments.get(position=1)
     with pytest.raises(AccessDenied, match="análisis estatal de la entidad responsable"):
-        services.add_follow_up(actor=tlaxcala_analyst, commitment=conference_wide,
-                               reported_on="2020-08-01", progress="Avance")  # fmt: skip
+        services.add_follow_up(
+            actor=tlaxcala_analyst,
+            commitment=conference_wide,
+            reported_on="2020-08-01",
+            progress="Avance",
+        )
     assert counts() == before
-    own = services.add_commitment(actor=secretariat, agreement=cuarto, owner_kind="state",
-                                  owner_state="29", description="Tlaxcala informa")  # fmt: skip
-    other = services.add_commitment(actor=secretariat, agreement=cuarto, owner_kind="state",
-                                    owner_state="08", description="Chihuahua informa")  # fmt: skip
-    services.add_follow_up(actor=tlaxcala_analyst, commitment=own, reported_on="2020-08-01",
-                           progress="Capacitación a 120 policías estatales.")  # fmt: skip
+    own = services.add_commitment(
+        actor=secretariat,
+        agreement=cuarto,
+        owner_kind="state",
+        owner_state="29",
+        description="Tlaxcala informa",
+    )
+    other = services.add_commitment(
+        actor=secretariat,
+        agreement=cuarto,
+        owner_kind="state",
+        owner_state="08",
+        description="Chihuahua informa",
+    )
+    services.add_follow_up(
+        actor=tlaxcala_analyst,
+        commitment=own,
+        reported_on="2020-08-01",
+        progress="Capacitación a 120 policías estatales.",
+    )
     with pytest.raises(AccessDenied):
-        services.add_follow_up(actor=tlaxcala_analyst, commitment=other,
-                               reported_on="2020-08-01", progress="No es suya")  # fmt: skip
+        services.add_follow_up(
+            actor=tlaxcala_analyst,
+            commitment=other,
+            reported_on="2020-08-01",
+            progress="No es suya",
+        )
     assert own.follow_ups.count() == 1 and other.follow_ups.count() == 0
 
 
@@ -437,8 +516,9 @@ def test_communique_is_drafted_approved_and_published(plenary: Session, secretar
     assert communique.title not in public.get("/conferencia/publico/").content.decode()
     assert public.get(f"/conferencia/publico/comunicados/{communique.pk}/").status_code == 404
     with pytest.raises(InvalidFields, match="Sólo se aprueba un comunicado en borrador"):
-        services.approve_communique(actor=secretariat, communique=communique,
-                                    approved_on="2020-07-01")  # fmt: skip
+        services.approve_communique(
+            actor=secretariat, communique=communique, approved_on="2020-07-01"
+        )
     services.publish_communique(actor=secretariat, communique=communique)
     page = public.get("/conferencia/publico/").content.decode()
     assert communique.title in page and "su texto no consta en el registro" in page
@@ -446,8 +526,9 @@ def test_communique_is_drafted_approved_and_published(plenary: Session, secretar
     assert detail.status_code == 200
     with pytest.raises(InvalidFields, match="Sólo se publica un comunicado aprobado"):
         services.publish_communique(actor=secretariat, communique=communique)
-    draft = services.draft_communique(actor=secretariat, session=plenary, title="Borrador",
-                                      body="Texto en preparación.")  # fmt: skip
+    draft = services.draft_communique(
+        actor=secretariat, session=plenary, title="Borrador", body="Texto en preparación."
+    )
     assert "Borrador" not in public.get("/conferencia/publico/").content.decode()
     with pytest.raises(InvalidFields, match="Texto: es obligatorio"):
         services.draft_communique(actor=secretariat, title="Sin texto")
@@ -458,9 +539,14 @@ def test_the_public_page_shows_only_agreements_marked_public(
     plenary: Session, secretariat: User
 ) -> None:
     quinto = agreement(plenary, "QUINTO")
-    services.update_agreement(actor=secretariat, agreement=quinto, title=quinto.title,
-                              text=quinto.text, instruments=quinto.instrument_codes(),
-                              public=False)  # fmt: skip
+    services.update_agreement(
+        actor=secretariat,
+        agreement=quinto,
+        title=quinto.title,
+        text=quinto.text,
+        instruments=quinto.instrument_codes(),
+        public=False,
+    )
     page = Client().get("/conferencia/publico/").content.decode()
     assert "REGISTRO NACIONAL DE DETENCIONES" in page and "03/XXIII/20" in page
     assert "PROTOCOLO DE USO DE LA FUERZA" not in page
@@ -481,8 +567,13 @@ def test_follow_ups_evidence_and_revisions_are_append_only(
     plenary: Session, secretariat: User, model: Any
 ) -> None:
     target = agreement(plenary, "TERCERO").commitments.get(position=1)
-    services.add_follow_up(actor=secretariat, commitment=target, reported_on="2020-07-01",
-                           progress="Avance", files=[services.Upload("a.txt", "text/plain", b"a")])  # fmt: skip
+    services.add_follow_up(
+        actor=secretariat,
+        commitment=target,
+        reported_on="2020-07-01",
+        progress="Avance",
+        files=[services.Upload("a.txt", "text/plain", b"a")],
+    )
     row = model.objects.order_by("-id").first()
     table = model._meta.db_table
 
@@ -572,9 +663,14 @@ def test_the_acta_de_acuerdos_is_a_pdf_with_every_agreement(plenary: Session) ->
 def test_the_follow_up_sheet_lists_open_commitments_as_text(
     plenary: Session, secretariat: User
 ) -> None:
-    services.add_commitment(actor=secretariat, agreement=agreement(plenary, "CUARTO"),
-                            owner_kind="outside", owner_name="=HYPERLINK(\"x\")",
-                            description="+1 fórmula que no debe correr", due_on="2020-09-30")  # fmt: skip
+    services.add_commitment(
+        actor=secretariat,
+        agreement=agreement(plenary, "CUARTO"),
+        owner_kind="outside",
+        owner_name='=HYPERLINK("x")',
+        description="+1 fórmula que no debe correr",
+        due_on="2020-09-30",
+    )
     data = exports.follow_up_xlsx(date(2026, 12, 3))
     with zipfile.ZipFile(io.BytesIO(data)) as book:
         workbook = book.read("xl/workbook.xml").decode()
@@ -602,8 +698,12 @@ def test_pages_for_readers_and_refusals(
     cup = WorkingGroup.objects.get(rule="proponent_and_zones")
     assert Client().get("/conferencia/").status_code == 302  # to the login page
     reader = page_for(tlaxcala_analyst)
-    for path in ("/conferencia/", f"/conferencia/sesiones/{plenary.pk}/",
-                 f"/conferencia/acuerdos/{tercero.pk}/", f"/conferencia/mesas/{cup.pk}/"):  # fmt: skip
+    for path in (
+        "/conferencia/",
+        f"/conferencia/sesiones/{plenary.pk}/",
+        f"/conferencia/acuerdos/{tercero.pk}/",
+        f"/conferencia/mesas/{cup.pk}/",
+    ):
         page = reader.get(path)
         assert page.status_code == 200, path
         assert 'name="action" value="session"' not in page.content.decode()
@@ -625,9 +725,14 @@ def test_a_bad_form_answers_400_with_its_errors_and_keeps_the_values(
     before = counts()
     page = page_for(secretariat).post(
         "/conferencia/",
-        {"action": "session", "number": "0", "kind": "ordinary", "held_on": "30/06/2020",
-         "place": "Palacio Nacional"},
-    )  # fmt: skip
+        {
+            "action": "session",
+            "number": "0",
+            "kind": "ordinary",
+            "held_on": "30/06/2020",
+            "place": "Palacio Nacional",
+        },
+    )
     assert page.status_code == 400
     html = page.content.decode()
     assert "Número de la sesión: debe estar entre 1 y 3999." in html
@@ -649,10 +754,16 @@ def test_a_follow_up_with_a_file_through_the_agreement_page(
     upload = SimpleUploadedFile("minuta.pdf", b"%PDF-1.4 minuta", content_type="application/pdf")
     done = client.post(
         f"/conferencia/acuerdos/{tercero.pk}/",
-        {"action": "follow_up", "commitment": str(target.pk), "reported_on": "2020-09-15",
-         "progress": "Primera reunión con la CNPJ.", "status": "in_progress", "files": upload,
-         "anchor": "commitments-title"},
-    )  # fmt: skip
+        {
+            "action": "follow_up",
+            "commitment": str(target.pk),
+            "reported_on": "2020-09-15",
+            "progress": "Primera reunión con la CNPJ.",
+            "status": "in_progress",
+            "files": upload,
+            "anchor": "commitments-title",
+        },
+    )
     assert done.status_code == 302 and done["Location"].endswith("#commitments-title")
     page = client.get(done["Location"]).content.decode()
     assert "Primera reunión con la CNPJ." in page and "minuta.pdf" in page
@@ -764,8 +875,9 @@ def test_api_pages_with_a_cursor_and_rejects_bad_parameters(
 
 
 def test_api_refuses_an_account_without_an_institution(plenary: Session, db: Any) -> None:
-    loose = User.objects.create_user(username="sin.institucion", password="x" * 12,
-                                     role=Role.NATIONAL_ANALYST)  # fmt: skip
+    loose = User.objects.create_user(
+        username="sin.institucion", password="x" * 12, role=Role.NATIONAL_ANALYST
+    )
     answer = Client().get("/api/v1/conference/sessions", **bearer(loose))
     assert answer.status_code == 403
     assert (
@@ -775,8 +887,44 @@ def test_api_refuses_an_account_without_an_institution(plenary: Session, db: Any
 
 def test_the_openapi_document_lists_the_conference_endpoints(db: Any) -> None:
     paths = Client().get("/api/v1/openapi.json").json()["paths"]
-    for path in ("/api/v1/conference/sessions", "/api/v1/conference/sessions/{session_id}",
-                 "/api/v1/conference/agreements", "/api/v1/conference/agreements/{agreement_id}",
-                 "/api/v1/conference/commitments", "/api/v1/conference/working-groups",
-                 "/api/v1/conference/working-groups/{group_id}"):  # fmt: skip
+    for path in (
+        "/api/v1/conference/sessions",
+        "/api/v1/conference/sessions/{session_id}",
+        "/api/v1/conference/agreements",
+        "/api/v1/conference/agreements/{agreement_id}",
+        "/api/v1/conference/commitments",
+        "/api/v1/conference/working-groups",
+        "/api/v1/conference/working-groups/{group_id}",
+    ):
         assert path in paths, path
+
+
+def test_the_secretariat_creates_a_working_group_from_its_agreement_page(
+    plenary: Session, secretariat: User
+) -> None:
+    quinto = agreement(plenary, "QUINTO")
+    client = page_for(secretariat)
+    missing = client.post(
+        f"/conferencia/acuerdos/{quinto.pk}/",
+        {
+            "action": "group",
+            "name": "Mesa del protocolo",
+            "purpose": "Actualizar el protocolo",
+            "rule": "proponent_and_zones",
+        },
+    )
+    assert missing.status_code == 400
+    assert "Proponente: esta integración lo requiere." in missing.content.decode()
+    made = client.post(
+        f"/conferencia/acuerdos/{quinto.pk}/",
+        {
+            "action": "group",
+            "name": "Mesa del protocolo",
+            "purpose": "Actualizar el protocolo",
+            "rule": "open",
+        },
+    )
+    assert made.status_code == 302
+    group = WorkingGroup.objects.get(name="Mesa del protocolo")
+    assert group.agreement == quinto and group.coordinator == "Secretaría Técnica"
+    assert "Mesa del protocolo" in client.get(f"/conferencia/mesas/{group.pk}/").content.decode()

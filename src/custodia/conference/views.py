@@ -346,6 +346,20 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return "Acuerdo actualizado."
 
+    def group(request: HttpRequest, actor: User) -> str:
+        created = services.create_working_group(
+            actor=actor,
+            agreement=agreement,
+            name=_get(request, "name"),
+            purpose=_get(request, "purpose"),
+            rule=_get(request, "rule"),
+            proponent=_get(request, "proponent"),
+            proponent_state=_get(request, "proponent_state"),
+            counterpart=_get(request, "counterpart"),
+            coordinator=_get(request, "coordinator") or "Secretaría Técnica",
+        )
+        return f"Mesa de trabajo creada: {created.name}."
+
     context = {
         "agreement": agreement,
         "commitments": [
@@ -366,7 +380,12 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "institutions": list(Institution.objects.order_by("name").values_list("code", "name")),
         "agreement_instruments": set(agreement.instrument_codes()),
     }
-    handlers = {"commitment": commitment, "follow_up": follow_up, "update": update}
+    handlers = {
+        "commitment": commitment,
+        "follow_up": follow_up,
+        "update": update,
+        "group": group,
+    }
     return _page(request, "conference/agreement.html", context, handlers, user)
 
 
