@@ -533,6 +533,14 @@ def test_communique_is_drafted_approved_and_published(plenary: Session, secretar
     with pytest.raises(InvalidFields, match="Texto: es obligatorio"):
         services.draft_communique(actor=secretariat, title="Sin texto")
     assert draft.status == "draft"
+    services.revise_communique(
+        actor=secretariat, communique=draft, title="Borrador 2", body="Texto final."
+    )
+    draft.refresh_from_db()
+    assert (draft.title, draft.body) == ("Borrador 2", "Texto final.")
+    with pytest.raises(InvalidFields, match="Sólo se corrige un comunicado en borrador"):
+        services.revise_communique(actor=secretariat, communique=communique, title="Otro", body="x")
+    assert "Verificación correcta." in verify()
 
 
 def test_the_public_page_shows_only_agreements_marked_public(

@@ -786,6 +786,51 @@ def draft_communique(
     return item
 
 
+def revise_communique(
+    *,
+    actor: User,
+    communique: Communique,
+    title: Any,
+    body: Any = "",
+    text_in_record: bool = True,
+    note: Any = "",
+) -> Communique:
+    """Change a draft's wording (an approved communiqué is not edited: draft another)."""
+    access.require_secretariat(actor)
+    f = Fields()
+    title = f.text(title, "title", "Título", max_length=300)
+    body = f.text(body, "body", "Texto", max_length=20_000, required=text_in_record)
+    note = f.text(note, "note", "Nota", max_length=300, required=False)
+    f.check()
+    with transaction.atomic():
+        locked = Communique.objects.select_for_update().get(pk=communique.pk)
+        if locked.status != CommuniqueStatus.DRAFT:
+            raise InvalidFields([("status", "Sólo se corrige un comunicado en borrador.")])
+        if (locked.title, locked.body, locked.text_in_record, locked.note) == (
+            title,
+            body,
+            text_in_record,
+            note,
+        ):
+            return locked
+        locked.title, locked.body, locked.text_in_record, locked.note = (
+            title,
+            body,
+            text_in_record,
+            note,
+        )
+        locked.save(update_fields=["title", "body", "text_in_record", "note"])
+        _revision(
+            actor,
+            "communique",
+            locked,
+            "revised",
+            f"Borrador corregido: {title}",
+            agreement=locked.agreement,
+        )
+    return locked
+
+
 def approve_communique(*, actor: User, communique: Communique, approved_on: Any) -> Communique:
     access.require_secretariat(actor)
     f = Fields()

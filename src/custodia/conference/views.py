@@ -531,8 +531,19 @@ def communique_detail(request: HttpRequest, pk: int) -> HttpResponse:
         services.publish_communique(actor=actor, communique=item)
         return "Comunicado publicado: ya aparece en la página pública."
 
+    def revise(request: HttpRequest, actor: User) -> str:
+        services.revise_communique(
+            actor=actor,
+            communique=item,
+            title=_get(request, "title"),
+            body=_get(request, "body"),
+            text_in_record=_get(request, "not_in_record") != "1",
+            note=_get(request, "note"),
+        )
+        return "Borrador guardado."
+
     context = {"communique": item}
-    handlers = {"approve": approve, "publish": publish}
+    handlers = {"approve": approve, "publish": publish, "revise": revise}
     return _page(request, "conference/communique.html", context, handlers, user)
 
 
