@@ -10,10 +10,19 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.utils import timezone
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from custodia.core.models import ApiToken, Institution, InstitutionKind, Role, User
 
 K = InstitutionKind
+
+# Property tests assert behaviour, not speed: a busy machine must not fail them for slow input
+# generation or a slow example.
+hypothesis_settings.register_profile(
+    "custodia", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("custodia")
 
 
 @pytest.fixture(autouse=True)

@@ -1050,7 +1050,9 @@ def mutate(body: dict[str, Any], data: st.DataObject) -> Any:
 
 
 @hypothesis_settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(data=st.data())
 def test_mutated_captures_never_get_a_500_and_rejections_write_nothing(
