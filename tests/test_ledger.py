@@ -596,7 +596,8 @@ print(json.dumps({
 def test_latest_checkpoint_never_shrinks_when_signing_races_a_writer(tmp_path: Path) -> None:
     with fresh_database(settings.DATABASES["default"], tmp_path) as database_url:
         env = server_env(database_url, tmp_path / "var")
-        run_custodia(env, "demo", "--detentions", "0")
+        # An empty log: the first registration signs the first checkpoint.
+        run_custodia(env, "demo", "--detentions", "0", "--without-conference")
         env["LEDGER_RACE_CAPTURE"] = json.dumps(live_capture("Carrera"))
         env["LEDGER_RACE_STATE"] = str(tmp_path / "seen")
         result = run_custodia(env, "shell", "-c", RACE_SCRIPT)

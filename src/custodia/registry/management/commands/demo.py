@@ -22,6 +22,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=2020, help="Semilla (2020)")
         parser.add_argument(
+            "--without-conference",
+            action="store_true",
+            help="No cargar la XXIII Asamblea Plenaria de la Conferencia (sólo el registro)",
+        )
+        parser.add_argument(
             "--force",
             action="store_true",
             help="Agregar detenciones aunque la base ya tenga algunas",
@@ -58,8 +63,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Detenciones registradas: {registered} (rechazadas: {rejected}).")
         from custodia.conference import seed as conference_seed
 
-        plenary = conference_seed.load()
-        if plenary.new:
+        plenary = None if options["without_conference"] else conference_seed.load()
+        if plenary is not None and plenary.new:
             self.stdout.write(f"Conferencia: {plenary.session.title} cargada (/conferencia/).")
         from custodia.ledger.services import ensure_checkpoint_current
 
