@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +42,7 @@ class RunningServer:
     database_url: str
     var_dir: Path
     env: Mapping[str, str]
+    pid: int = 0  # of the custodia serve process
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -188,13 +189,18 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def serving(env: Mapping[str, str], workdir: Path, database_url: str) -> Iterator[RunningServer]:
+def serving(
+    env: Mapping[str, str], workdir: Path, database_url: str, serve_args: Sequence[str] = ()
+) -> Iterator[RunningServer]:
     """``custodia serve`` with this environment on a free local port, until the block ends."""
     port = free_port()
     log = workdir / "server.log"
     with log.open("wb") as log_file:
         process = subprocess.Popen(
-            [str(custodia_executable()), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [
+                str(custodia_executable()),
+                *("serve", "--host", "127.0.0.1", "--port", str(port), *serve_args),
+            ],
             env=dict(env),
             stdout=log_file,
             stderr=subprocess.STDOUT,
@@ -202,20 +208,26 @@ def serving(env: Mapping[str, str], workdir: Path, database_url: str) -> Iterato
     try:
         base_url = f"http://127.0.0.1:{port}"
         _wait_until_up(base_url + "/entrar/", process, log)
-        yield RunningServer(base_url, database_url, Path(env["CUSTODIA_VAR_DIR"]), env)
+        yield RunningServer(base_url, database_url, Path(env["CUSTODIA_VAR_DIR"]), env, process.pid)
     finally:
         _stop(process)
 
 
 @contextmanager
 def running_server(
-    database: Mapping[str, Any], workdir: Path, *, detentions: int = 5
+    database: Mapping[str, Any],
+    workdir: Path,
+    *,
+    detentions: int = 5,
+    serve_args: Sequence[str] = (),
+    env_overrides: Mapping[str, str] | None = None,
 ) -> Iterator[RunningServer]:
     """Seed a fresh database with the demo data and serve it on a free local port."""
     var_dir = workdir / "var"
     var_dir.mkdir(parents=True, exist_ok=True)
     with fresh_database(database, workdir) as database_url:
         env = server_env(database_url, var_dir)
+        env.update(env_overrides or {})
         run_custodia(env, "demo", "--detentions", str(detentions))
-        with serving(env, workdir, database_url) as server:
+        with serving(env, workdir, database_url, serve_args) as server:
             yield server

@@ -2,13 +2,18 @@
 consultation). Fixed windows counted in Django's cache; several limits at once, for example
 "10/minute" and "100/hour". ``CUSTODIA_RATE_LIMITS=off`` lifts them (tests, benchmarks).
 
-The counts live in Django's default cache, which is per process: `custodia serve` is one
-process (waitress threads), so the limits hold; behind several processes each counts alone.
+The counts live in Django's default cache, which is per process. `custodia serve` with one
+process (waitress threads) holds the limits exactly. With ``--workers N`` each of the N
+processes counts alone, so each allows a client the Nth part of every limit (at least one
+request): a client never gets more than the limit in all, and may be refused somewhat sooner
+when its requests happen to land unevenly. Safe by default; exact counts across processes
+would need a shared store.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 from functools import lru_cache
 from typing import Any
@@ -64,12 +69,19 @@ def check_rate_settings(**kwargs: Any) -> list[Error]:
     return problems
 
 
+def server_workers() -> int:
+    """How many processes serve (``custodia serve --workers``, which sets the variable)."""
+    text = os.environ.get("CUSTODIA_SERVER_WORKERS", "1").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else 1
+
+
 def retry_after(request: Any, scope: str) -> int | None:
     """Count this request against ``scope``'s limits; None if it is allowed, else the seconds
     to wait (Retry-After)."""
     if not settings.CUSTODIA_RATE_LIMITS:
         return None
     rates = rates_of(scope)
+    share = server_workers()
     ident = client_ip(request) or "?"
     now = time.time()
     waits = []
@@ -84,6 +96,6 @@ def retry_after(request: Any, scope: str) -> int | None:
             except ValueError:  # expired between add and incr
                 cache.add(key, 1, period + 1)
                 used = 1
-        if used > count:
+        if used > max(1, count // share):
             waits.append(math.ceil((window + 1) * period - now))
     return max(waits) if waits else None
