@@ -77,6 +77,38 @@ def test_late_registration_is_accepted_with_a_warning(api: Client) -> None:
     assert "RND-W201" in {w["code"] for w in response.json()["warnings"]}
 
 
+def without_clock_ages(record: dict[str, Any]) -> dict[str, Any]:
+    """The record but how long its clocks have run (which changes between two reads)."""
+    ageing = ("overdue_by", "remaining_text", "overdue_text", "breached")
+    clocks = [{k: v for k, v in c.items() if k not in ageing} for c in record["open_clocks"]]
+    return {**record, "open_clocks": clocks}
+
+
+def test_the_answer_is_exactly_the_record_as_read_back(api: Client) -> None:
+    """The POST's answer is built from the rows just written, not read back: it must be what
+    reading the record returns, field for field, warnings, officers, events and leaf included
+    (a late capture with two officers and a warning, a local offset, a second surname)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    late = (timezone.now() - timedelta(hours=2)).astimezone(timezone.get_fixed_timezone(-300))
+    body = capture(detained_at=late.isoformat())
+    body["officers"].append({"name": "Ana Torres Gil", "cuip": ""})
+    posted = post(api, body)
+    assert posted.status_code == 201, posted.content
+    answer = posted.json()
+    assert answer["warnings"], "the late capture carries a warning"
+    assert len(answer["officers"]) == 2 and answer["open_clocks"]
+
+    read = api.get(f"/api/v1/detentions/{answer['folio']}")
+    assert read.status_code == 200
+    assert without_clock_ages(answer) == without_clock_ages(read.json())
+    assert set(
+        AccessLog.objects.filter(folio=answer["folio"]).values_list("action", flat=True)
+    ) == {"detention.register", "detention.read"}
+
+
 def test_missing_required_fields_are_rejected_with_codes_and_nothing_written(api: Client) -> None:
     response = post(api, capture(person__given_names=DELETE, reason="  "))
 

@@ -85,15 +85,12 @@ def register_detention(request: HttpRequest, payload: DetentionIn) -> Reply[Any]
     user = _user(request)
 
     def write() -> tuple[int, Any]:
+        # The answer is the whole record, built from the rows just written (and logged as a
+        # read by the registration's own transaction) rather than read back.
         registration = detention_register(
-            actor=user, data=payload, channel=Channel.API, ip=client_ip(request)
+            actor=user, data=payload, channel=Channel.API, ip=client_ip(request), read_back=True
         )
-        detention = queries.get_detention(
-            user, registration.detention.folio, channel=Channel.API, ip=client_ip(request)
-        )
-        body = queries.detention_as_dict(detention)
-        body["warnings"] = [w.as_dict() for w in registration.warnings]
-        return 201, body
+        return 201, queries.registration_as_dict(registration)
 
     status, body = run_idempotent(request, user, write)
     return Reply(status, body)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -19,9 +20,12 @@ from custodia.core.models import Channel, User
 
 from .custody import LEGAL_STATUSES
 from .folio import InvalidFolio, normalize
-from .models import CustodyEvent, Detention, EventKind, Status
+from .models import CustodyEvent, DetainedPerson, Detention, EventKind, Officer, Status
 from .rules import RULES
 from .schemas import ARREST_BASIS_LABELS, RECEIVING_KIND_LABELS, SEX_LABELS
+
+if TYPE_CHECKING:
+    from .services import Registration
 
 UTC = ZoneInfo("UTC")
 PAGE_SIZE = 50
@@ -181,7 +185,9 @@ def _leaf_index(event: CustodyEvent) -> int | None:
         return None
 
 
-def event_as_dict(event: CustodyEvent) -> dict[str, Any]:
+def event_as_dict(event: CustodyEvent, leaf_index: int | None = None) -> dict[str, Any]:
+    """An event as the API shows it. ``leaf_index``: its ledger leaf, when already known (an
+    event just written), instead of reading it."""
     data = event.data or {}
     return {
         "id": event.pk,
@@ -202,12 +208,37 @@ def event_as_dict(event: CustodyEvent) -> dict[str, Any]:
         "details": data.get("details", ""),
         "corrects": data.get("corrects"),
         "data": data,
-        "ledger_leaf_index": _leaf_index(event),
+        "ledger_leaf_index": _leaf_index(event) if leaf_index is None else leaf_index,
     }
 
 
-def detention_as_dict(detention: Detention) -> dict[str, Any]:
-    person = detention.person
+def registration_as_dict(registration: Registration) -> dict[str, Any]:
+    """The record just registered, as ``detention_as_dict`` shows it once read back, from the
+    rows the registration wrote (no query), with the capture's warnings."""
+    assert registration.person is not None
+    body = detention_as_dict(
+        registration.detention,
+        person=registration.person,
+        officers=registration.officers,
+        events=[
+            event_as_dict(e, leaf)
+            for e, leaf in zip(registration.events, registration.leaf_indexes, strict=True)
+        ],
+    )
+    body["warnings"] = [w.as_dict() for w in registration.warnings]
+    return body
+
+
+def detention_as_dict(
+    detention: Detention,
+    *,
+    person: DetainedPerson | None = None,
+    officers: Sequence[Officer] | None = None,
+    events: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The whole record, as the API shows it. The parts given are used as they are (a
+    registration's own rows); the others are read from the detention."""
+    person = person or detention.person
     zone = detention.place_timezone
     return {
         "folio": detention.folio,
@@ -249,7 +280,7 @@ def detention_as_dict(detention: Detention) -> dict[str, Any]:
         "reason": detention.reason,
         "officers": [
             {"name": o.name, "rank": o.rank or None, "unit": o.unit or None, "cuip": o.cuip or None}
-            for o in detention.officers.all()
+            for o in (detention.officers.all() if officers is None else officers)
         ],
         "receiving_authority": {
             "kind": detention.receiving_kind,
@@ -271,7 +302,9 @@ def detention_as_dict(detention: Detention) -> dict[str, Any]:
         ],
         "current": current_as_dict(detention),
         "open_clocks": open_clocks_as_dicts(detention),
-        "events": [event_as_dict(e) for e in detention.events.all()],
+        "events": (
+            [event_as_dict(e) for e in detention.events.all()] if events is None else events
+        ),
     }
 
 

@@ -39,8 +39,15 @@ class RegistrationRejected(Exception):
 
 @dataclass(frozen=True)
 class Registration:
+    """A detention just written, with what was written alongside it (so the answer to the
+    capture can be built without reading it back)."""
+
     detention: Detention
     warnings: list[rules.Finding]
+    person: DetainedPerson | None = None
+    officers: tuple[Officer, ...] = ()
+    events: tuple[CustodyEvent, ...] = ()
+    leaf_indexes: tuple[int, ...] = ()  # of the events' ledger leaves, in the same order
 
 
 @cache
@@ -227,17 +234,24 @@ def detention_register(
     channel: Channel | str,
     ip: str | None = None,
     now: datetime | None = None,
+    read_back: bool = False,
 ) -> Registration:
     """Register a detention: the record, the person, the officers, the ``registered`` event and
     the access-log entry, all in one transaction. Raises ``AccessDenied`` or
-    ``RegistrationRejected`` having written nothing."""
+    ``RegistrationRejected`` having written nothing. ``read_back``: the caller shows the whole
+    record to the actor (the API's answer), which is logged as a read in the same transaction."""
     access.require_register_detention(actor)
     prepared = prepare_registration(actor, data, now=now)
-    return write_registrations(actor, [prepared], channel=channel, ip=ip)[0]
+    return write_registrations(actor, [prepared], channel=channel, ip=ip, read_back=read_back)[0]
 
 
 def write_registrations(
-    actor: User, prepared: list[Prepared], *, channel: Channel | str, ip: str | None = None
+    actor: User,
+    prepared: list[Prepared],
+    *,
+    channel: Channel | str,
+    ip: str | None = None,
+    read_back: bool = False,
 ) -> list[Registration]:
     """Write prepared captures, all in one transaction, a few statements for the lot: the
     records, people, officers, holders, name index, ``registered`` events, outbox messages,
@@ -298,8 +312,16 @@ def write_registrations(
             folios=[d.folio for d in detentions],
             ip=ip,
         )
+        if read_back:
+            log_access(
+                user=actor,
+                channel=channel,
+                action="detention.read",
+                folios=[d.folio for d in detentions],
+                ip=ip,
+            )
         # Last: the append locks the ledger head until commit, so it should hold it briefly.
-        append_events(events, [d.folio for d in detentions], salts)
+        indexes = append_events(events, [d.folio for d in detentions], salts)
         # The report's counts, while the head is held: no two writers contend for them.
         by_detention: dict[int, list[Officer]] = {}
         for officer in officers:
@@ -311,8 +333,17 @@ def write_registrations(
             ]
         )
     return [
-        Registration(detention=d, warnings=p.warnings)
-        for d, p in zip(detentions, prepared, strict=True)
+        Registration(
+            detention=d,
+            warnings=p.warnings,
+            person=person,
+            officers=tuple(by_detention.get(d.pk, [])),
+            events=(event,),
+            leaf_indexes=(index,),
+        )
+        for d, p, person, event, index in zip(
+            detentions, prepared, people, events, indexes, strict=True
+        )
     ]
 
 
