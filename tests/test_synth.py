@@ -68,6 +68,34 @@ def test_the_registrys_own_audits_accept_the_nation(nation: tuple[dict[str, str]
             "'f' AND conrelid::regclass::text IN ('registry_custodyevent', 'registry_detention')"
         )
         assert len(keys) >= 9 and all(valid for _, valid in keys)
+        # So are the indexes dropped for it: the same as a freshly migrated registry's, and
+        # every partitioned one valid, that is present on every partition.
+        indexes = index_definitions(query)
+        assert len(indexes) >= 40
+        assert indexes == migrated_indexes(env)
+        assert query("SELECT indexrelid::regclass::text FROM pg_index WHERE NOT indisvalid") == []
+
+
+FILLED_TABLES = (
+    "registry_detention", "registry_detainedperson", "registry_officer",
+    "registry_detentionholder", "registry_custodyevent", "ledger_ledgerleaf",
+    "ledger_ledgernode", "reports_zeroreport",
+)  # fmt: skip
+
+
+def index_definitions(query: Any) -> set[tuple[str, str]]:
+    tables = ", ".join(f"'{t}'" for t in FILLED_TABLES)
+    return set(query(f"SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ({tables})"))
+
+
+def migrated_indexes(env: dict[str, str]) -> set[tuple[str, str]]:
+    """The indexes of the same tables in a registry that has only been migrated."""
+    workdir = Path(env["CUSTODIA_VAR_DIR"]).parent / "migrated"
+    workdir.mkdir(exist_ok=True)
+    with fresh_database(settings.DATABASES["default"], workdir) as url:
+        run_custodia(server_env(url, workdir), "migrate", "-v", "0")
+        with psycopg.connect(url) as conn:
+            return index_definitions(lambda statement: conn.execute(statement).fetchall())
 
 
 def test_people_have_mexican_names_at_realistic_frequencies(

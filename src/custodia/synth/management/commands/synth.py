@@ -82,5 +82,9 @@ class Command(BaseCommand):
             f"{loaded.leaves:,} hojas del libro ({loaded.rows:,} filas) en "
             f"{loaded.copy_seconds:,.1f} s: {rate:,.0f} detenciones/s."
         )
+        for name, seconds in loaded.parts.items():
+            self.stdout.write(f"  {name}: {seconds:,.1f} s")
+        if loaded.steps:
+            self.stdout.write("Después:")
         for name, seconds in loaded.steps.items():
             self.stdout.write(f"  {name}: {seconds:,.1f} s")
