@@ -20,7 +20,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
+# The PostgreSQL server the benchmarks make their throw-away databases on.
+DEFAULT_SERVER = os.environ.get("CUSTODIA_BENCH_POSTGRES") or "postgres://postgres@127.0.0.1:5432"
 
 
 def database_url(server: str, name: str) -> str:
@@ -215,6 +216,12 @@ def table(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
+def results_dir() -> Path:
+    """Where the results files go: ``benchmarks/results``, or ``CUSTODIA_BENCH_RESULTS`` (the
+    suite's smoke test writes elsewhere, so that a trial run commits nothing)."""
+    return Path(os.environ.get("CUSTODIA_BENCH_RESULTS") or "benchmarks/results")
+
+
 def say(message: str) -> None:
     """Progress, on standard error: standard output carries the results table."""
     print(message, file=sys.stderr, flush=True)
@@ -248,7 +255,7 @@ def write_results(
             *(f"- {k}: {v}" for k, v in machine(url, code)),
         ]
     )
-    out = Path("benchmarks/results") / f"{date.today():%Y-%m-%d}-{name}.md"
+    out = results_dir() / f"{date.today():%Y-%m-%d}-{name}.md"
     out.write_text(text + "\n", encoding="utf-8")
     print(text)
     say(f"written to {out}")

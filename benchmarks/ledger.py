@@ -43,6 +43,7 @@ from .common import (
     fresh_environment,
     machine,
     quantile,
+    results_dir,
     table,
 )
 
@@ -50,7 +51,6 @@ if TYPE_CHECKING:
     from custodia.core.models import Institution, User
     from custodia.registry.models import Detention
 
-RESULTS = Path(__file__).resolve().parent / "results"
 SYNTHETIC_SALT = "5a" * 16
 COPY_CHUNK = 50_000
 APPEND_TARGET = 1.5  # append time at most 1.5x the plain insert time
@@ -324,29 +324,65 @@ class VerifyResult:
     seconds: float | None
     ok: bool
     tail: str
+    leaves: int = 0
+    detentions: int = 0
 
 
-def bench_verify(timeout: float) -> VerifyResult:
-    """Sign a checkpoint over the loaded tree, then time the operator's command as a separate
-    process: it downloads every leaf in pages of 10,000, rebuilds the root, checks the signature,
-    and recomputes every stored event's leaf."""
-    from custodia.ledger import services
+def bench_verify(server: str, scale: int, timeout: float) -> VerifyResult:
+    """Time the operator's command, as a separate process, over a real registry of about
+    ``scale`` leaves: ``custodia synth`` of scale / 3 detentions (each has about three events)
+    in a database of its own. The command downloads every leaf in pages of 10,000, rebuilds the
+    root, checks the signature, hashes every stored event again and matches every leaf to its
+    event. The tree of B cannot serve: its leaves stand for no event, and the verifier rightly
+    refuses leaves that belong to nothing."""
+    import tempfile
 
-    services.ensure_checkpoint_current()
+    from psycopg import sql
+
+    from .common import database_url
+
+    name = f"custodia_bench_verify_{os.getpid()}"
+    admin = database_url(server, "postgres")
     script = Path(sys.executable).with_name("custodia")
-    command = ([str(script)] if script.exists() else [sys.executable, "-m", "custodia.cli"]) + [
-        "ledger",
-        "verify",
-    ]
-    t0 = time.perf_counter()
+    custodia = [str(script)] if script.exists() else [sys.executable, "-m", "custodia.cli"]
+    detentions = max(1_000, scale // 3)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        return VerifyResult(None, False, f"did not finish within {timeout:.0f} s")
-    elapsed = time.perf_counter() - t0
+        with tempfile.TemporaryDirectory(prefix="custodia-verify-") as var:
+            env = dict(os.environ)
+            env.update(
+                {
+                    "DATABASE_URL": database_url(server, name),
+                    "CUSTODIA_VAR_DIR": var,
+                    "CUSTODIA_LEDGER_KEY": str(Path(var) / "ledger_ed25519.pem"),
+                }
+            )
+            loaded = subprocess.run(
+                [*custodia, "synth", "--detentions", str(detentions), "--months", "12",
+                 "--until", "2026-11-30", "--seed", "1"],
+                env=env, capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            if loaded.returncode != 0:
+                return VerifyResult(None, False, f"custodia synth failed: {loaded.stderr[-300:]}")
+            with psycopg.connect(database_url(server, name)) as conn:
+                (leaves,) = conn.execute("SELECT count(*) FROM ledger_ledgerleaf").fetchone()
+            t0 = time.perf_counter()
+            try:
+                done = subprocess.run(
+                    [*custodia, "ledger", "verify"],
+                    env=env, capture_output=True, text=True, timeout=timeout, check=False,
+                )  # fmt: skip
+            except subprocess.TimeoutExpired:
+                return VerifyResult(None, False, f"did not finish within {timeout:.0f} s")
+            elapsed = time.perf_counter() - t0
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
     out = (done.stdout + done.stderr).strip().splitlines()
     ok = done.returncode == 0 and any("Verificación correcta" in line for line in out)
-    return VerifyResult(elapsed, ok, " / ".join(out[-2:]))
+    return VerifyResult(elapsed, ok, " / ".join(out[-2:]), leaves, detentions)
 
 
 # --- A: appending -----------------------------------------------------------------------------
@@ -614,18 +650,19 @@ def rows_for(
     )
     if verify is not None:
         figure = (
-            f"{verify.seconds:.1f} s ({args.scale / verify.seconds:,.0f} leaves/s)"
+            f"{verify.seconds:.1f} s ({verify.leaves / verify.seconds:,.0f} leaves/s)"
             if verify.seconds is not None
             else verify.tail
         )
+        # The streaming root of C, scaled to the registry's number of leaves.
+        alone = statistics.median(streaming.ours_s) * verify.leaves / args.scale
         rows.append(
             Row(
-                f"C2. `custodia ledger verify`, {scale} leaves",
+                f"C2. `custodia ledger verify`, a registry of {verify.leaves:,} leaves "
+                f"({verify.detentions:,} detentions)",
                 figure + ("" if verify.ok else " — FAILED"),
-                f"{statistics.median(streaming.ours_s):.1f} s (StreamingRoot alone)",
-                f"{verify.seconds / statistics.median(streaming.ours_s):.0f}x"
-                if verify.seconds
-                else "—",
+                f"{alone:.1f} s (StreamingRoot alone, as many leaves)",
+                f"{verify.seconds / alone:.0f}x" if verify.seconds else "—",
                 "end to end, reported separately",
                 None,
             )
@@ -755,13 +792,15 @@ def run(args: argparse.Namespace, env: Environment, started: datetime, code: Pro
     verify: VerifyResult | None = None
     if args.verify_timeout > 0:
         say("C2. `custodia ledger verify` end to end ...")
-        verify = bench_verify(args.verify_timeout)
+        verify = bench_verify(args.server, args.scale, args.verify_timeout)
         notes.append(
             "C2: `custodia ledger verify` (local database) as a separate process, wall clock, "
-            "after signing a checkpoint over the loaded tree: Django start-up, download of every "
-            "leaf in pages of 10,000, StreamingRoot, signature check, and the recomputation "
-            f"pass over every leaf row. Result: {'ok' if verify.ok else 'NOT ok'} "
-            f"({verify.tail})."
+            f"over a real registry made for it by `custodia synth --detentions "
+            f"{verify.detentions}` in a database of its own (the tree of B has leaves that "
+            "stand for no event, which the verifier refuses): Django start-up, download of every "
+            "leaf in pages of 10,000, StreamingRoot, signature check, every event hashed again "
+            "and every leaf matched to its event or record. Result: "
+            f"{'ok' if verify.ok else 'NOT ok'} ({verify.tail})."
         )
 
     say("A. Appending (on top of the loaded tree) ...")
@@ -845,7 +884,7 @@ def default_output(scale: int) -> Path:
                 break
         else:
             suffix = f"-{scale}"
-    return RESULTS / f"{date.today()}-ledger{suffix}.md"
+    return results_dir() / f"{date.today()}-ledger{suffix}.md"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,7 +1,8 @@
 """Registration through the API with concurrent clients, against raw SQL inserts of the same
 rows at the same concurrency, measured in the same run (issue 7).
 
-1. A fresh database with the demo institutions; ``custodia serve`` (waitress, 8 threads) in a
+1. A fresh database with the demo institutions; ``custodia serve --workers 2`` (gunicorn, two
+   processes of 8 threads: one per core; ``--workers 1`` is waitress in one process) in a
    subprocess; one bearer token per client.
 2. **Peak**: CLIENTS threads, each with its own keep-alive connection, POST captures to
    ``/api/v1/detentions`` as fast as the answers come, for DURATION seconds. Throughput, p50
@@ -16,7 +17,7 @@ rows at the same concurrency, measured in the same run (issue 7).
 
 Targets: API ≥ 35 % of the raw rate and ≥ 300/s; p99 ≤ 100 ms at half load.
 
-    python -m benchmarks.registration [--clients 8] [--duration 30]
+    python -m benchmarks.registration [--clients 8] [--duration 30] [--workers 2]
 """
 
 from __future__ import annotations
@@ -179,21 +180,21 @@ def raw_inserts(url: str, clients: int, duration: float) -> tuple[int, float]:
     unique: dict[str, set[str]] = {}
     with psycopg.connect(url) as conn:
         for name in TABLES:
-            unique[name] = {
-                column
-                for (column,) in conn.execute(
-                    "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = "
-                    "i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indisunique AND "
-                    "i.indrelid = %s::regclass AND a.atttypid <> 'smallint'::regtype",
-                    [f"bench_raw_{name}"],
-                ).fetchall()
-            } | {"id"}
+            unique[name] = _varied_columns(conn, f"bench_raw_{name}")
     counter = iter(range(1, 10**9))
     lock = threading.Lock()
     done: list[int] = []
     start = time.perf_counter() + 0.2
 
+    failures: list[BaseException] = []
+
     def client() -> None:
+        try:
+            insert()
+        except BaseException as error:  # reported below: a baseline that died is no baseline
+            failures.append(error)
+
+    def insert() -> None:
         mine = 0
         with psycopg.connect(url) as conn:
             statements = {}
@@ -226,7 +227,33 @@ def raw_inserts(url: str, clients: int, duration: float) -> tuple[int, float]:
     with psycopg.connect(url, autocommit=True) as conn:
         for name in TABLES:
             conn.execute(f'DROP TABLE "bench_raw_{name}"')
+    if failures:
+        raise RuntimeError(f"{len(failures)} raw-SQL client(s) failed: {failures[0]!r}")
     return sum(done), elapsed
+
+
+def _varied_columns(conn: psycopg.Connection[Any], table: str) -> set[str]:
+    """The columns a copied registration must change to satisfy every unique index of the
+    table: each index's columns that can hold a counter (integers, and text long enough). The
+    others (the state's two-character code, which every large table's keys carry for Citus; an
+    event's ``recorded_at``, which its partitioned keys carry) stay as they are: the key's other
+    columns already make the row new."""
+    found: dict[str, set[str]] = {}
+    for index, column, countable in conn.execute(
+        "SELECT i.indexrelid::regclass::text, a.attname, "
+        "(a.atttypid IN ('integer'::regtype, 'bigint'::regtype, 'text'::regtype) OR "
+        "(a.atttypid = 'varchar'::regtype AND (a.atttypmod < 0 OR a.atttypmod > 4 + 8))) "
+        "FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+        "AND a.attnum = ANY(i.indkey) WHERE i.indisunique AND i.indrelid = %s::regclass",
+        [table],
+    ).fetchall():
+        found.setdefault(index, set())
+        if countable:
+            found[index].add(column)
+    for index, columns in found.items():
+        if not columns:
+            raise RuntimeError(f"{table}: the unique index {index} has no column to vary")
+    return set().union(*found.values()) | {"id"}
 
 
 def _unique_text(value: str, n: int) -> str:
@@ -245,11 +272,28 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
-def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+def worker_pids(pid: int, workers: int) -> list[int]:
+    """The processes that serve requests: the server itself, or gunicorn's workers (its
+    children)."""
+    if workers == 1:
+        return [pid]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        if len(children) >= workers:
+            return [int(c) for c in children]
+        time.sleep(0.2)
+    raise RuntimeError(f"custodia serve started {len(children)} of {workers} workers")
+
+
+def start_server(
+    env: dict[str, str], port: int, log: Path, workers: int, threads: int
+) -> subprocess.Popen[bytes]:
     exe = Path(sys.executable).parent / "custodia"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(exe), "serve", "--host", "127.0.0.1", "--port", str(port), "--threads", "8"],
+            [str(exe), "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--threads", str(threads), "--workers", str(workers)],
             env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     deadline = time.monotonic() + 60
@@ -271,6 +315,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duration", type=float, default=30.0, help="seconds per phase")
     parser.add_argument("--server", default=DEFAULT_SERVER)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--workers", type=int, default=2, help="custodia serve processes (one per core)"
+    )
+    parser.add_argument("--threads", type=int, default=8, help="threads per process")
     args = parser.parse_args(argv)
     code = Provenance.now()
     with fresh_environment(args.server, keep=False) as env:
@@ -281,8 +329,11 @@ def main(argv: list[str] | None = None) -> None:
         demo.ensure_users(institutions)
         capture_user = User.objects.get(username="captura")
         tokens = [ApiToken.issue(capture_user, name=f"bench-{k}")[1] for k in range(args.clients)]
-        server = start_server(dict(os.environ), args.port, env.var_dir / "server.log")
-        idle_mb = rss_mb(server.pid)
+        server = start_server(
+            dict(os.environ), args.port, env.var_dir / "server.log", args.workers, args.threads
+        )
+        pids = worker_pids(server.pid, args.workers)
+        idle_mb = max(rss_mb(pid) for pid in pids)
         try:
             clients = Clients(args.port, tokens)
             clients.run(3.0, None)  # warm up: imports, connections, caches
@@ -291,7 +342,7 @@ def main(argv: list[str] | None = None) -> None:
             peak = peak_n / peak_s
             say(f"peak: {peak:,.0f}/s; half load …")
             half_n, half_s, half_lat = clients.run(args.duration, peak / 2)
-            busy_mb = rss_mb(server.pid)
+            busy_mb = max(rss_mb(pid) for pid in pids)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -309,17 +360,24 @@ def main(argv: list[str] | None = None) -> None:
                 f"{half_n / half_s:,.0f}/s; p50 {quantile(half_lat, 0.5) * ms:.0f} ms, "
                 f"p99 {quantile(half_lat, 0.99) * ms:.0f} ms", "—", "—", "p99 ≤ 100 ms",
                 quantile(half_lat, 0.99) * ms <= 100),
-            Row("Web worker memory (RSS of custodia serve)",
+            Row("Web worker memory (RSS of the largest serving process)",
                 f"{busy_mb:,.0f} MB after {peak_n + half_n:,} registrations",
                 f"the same worker idle, just started: {idle_mb:,.0f} MB",
                 f"{busy_mb / idle_mb:.2f}", "none (reported)", None),
         ]  # fmt: skip
         write_results(
-            f"registration-{args.clients}x{args.duration:g}s",
+            f"registration-{args.clients}x{args.duration:g}s"
+            + ("" if args.workers == 2 else f"-w{args.workers}"),
             "Registration through the API",
             f"`python -m benchmarks.registration --clients {args.clients} --duration "
-            f"{args.duration:g}`. `custodia serve` (waitress, 8 threads, one process) on the same "
-            "machine as PostgreSQL and the clients.",
+            f"{args.duration:g} --workers {args.workers} --threads {args.threads}`. "
+            f"`custodia serve --workers {args.workers} --threads {args.threads}` ("
+            + (
+                "waitress, one process"
+                if args.workers == 1
+                else f"gunicorn, {args.workers} processes"
+            )
+            + ") on the same machine as PostgreSQL and the clients.",
             rows,
             [],
             env.url,

@@ -41,6 +41,7 @@ from benchmarks.common import (
     database_url,
     fresh_environment,
     machine,
+    results_dir,
     say,
     table,
 )
@@ -253,14 +254,18 @@ def report(
     rows: list[Row] = []
     f = figures
     ratio = f["national_s"] / f["baseline_s"]
+    # Issue 6 states the target on 10 million detentions. The report reads counts, not rows,
+    # so its time hardly depends on the scale while the aggregate's does: on a smaller registry
+    # the ratio says little, and is shown without a verdict.
+    at_scale = args.detentions == 10_000_000
     rows.append(
         Row(
             "National report, JSON (median of runs)",
             fmt_ms(f["national_s"]),
             f"SQL aggregate, local months {fmt_ms(f['baseline_s'])}",
             f"{ratio:.2f}x",
-            "≤ 2x",
-            ratio <= 2,
+            "≤ 2x" if at_scale else f"≤ 2x at 10 M (run at {args.detentions:,})",
+            ratio <= 2 if at_scale else None,
         )
     )
     rows.append(
@@ -518,8 +523,7 @@ def main(argv: list[str] | None = None) -> None:
         text = report(args, env.url, code, figures)
     out = args.output or str(
         ROOT
-        / "benchmarks"
-        / "results"
+        / results_dir()
         / f"{date.today().isoformat()}-reports-{scale_name(args.detentions)}.md"
     )
     if out == "-":

@@ -17,14 +17,33 @@ import subprocess
 import sys
 import time
 from datetime import date
-from pathlib import Path
 
-RESULTS = Path("benchmarks/results")
+from benchmarks.common import results_dir
+
+# --quick: every scenario, briefly (the smoke test that keeps the suite runnable; its figures
+# mean nothing). Extra arguments per scenario.
+QUICK = {
+    "registration": ["--duration", "2"],
+    "public search": ["--targets", "100", "--official", "50"],
+    "monthly report": ["--runs", "1", "--no-comparisons"],
+    "ledger": ["--proofs", "50", "--rows", "50", "--record-rows", "10", "--repeats", "1"],
+}
 
 
-def scenarios(scale: int) -> list[tuple[str, list[str], str]]:
+def scenarios(scale: int, quick: bool = False) -> list[tuple[str, list[str], str]]:
     """(name, module arguments, results file the module writes)."""
+    found = _scenarios(scale)
+    if not quick:
+        return found
+    return [
+        (name, [*module, *QUICK.get(name, [])], result.replace("-8x30s", "-8x2s"))
+        for name, module, result in found
+    ]
+
+
+def _scenarios(scale: int) -> list[tuple[str, list[str], str]]:
     today = f"{date.today():%Y-%m-%d}"
+    results = results_dir()
     people = max(10_000, scale // 2)
     rows = max(2_000, min(200_000, scale // 50))
     size = _scale_name(scale)
@@ -39,7 +58,7 @@ def scenarios(scale: int) -> list[tuple[str, list[str], str]]:
         (
             "public search",
             ["benchmarks.search", "--people", str(people), "--held", str(people // 10),
-             "--output", str(RESULTS / f"{today}-search-suite.md")],
+             "--output", str(results / f"{today}-search-suite.md")],
             f"{today}-search-suite.md",
         ),
         (
@@ -50,7 +69,7 @@ def scenarios(scale: int) -> list[tuple[str, list[str], str]]:
         (
             "ledger",
             ["benchmarks.ledger", "--scale", str(scale),
-             "--output", str(RESULTS / f"{today}-ledger-suite.md")],
+             "--output", str(results / f"{today}-ledger-suite.md")],
             f"{today}-ledger-suite.md",
         ),
     ]  # fmt: skip
@@ -95,21 +114,26 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=int, default=1_000_000)
     parser.add_argument("--only", default="", help="comma-separated scenario names")
+    parser.add_argument(
+        "--quick", action="store_true", help="every scenario briefly: a trial run, not figures"
+    )
     args = parser.parse_args(argv)
     wanted = {w.strip() for w in args.only.split(",") if w.strip()}
     rows: list[str] = []
     notes: list[str] = []
     machine: list[str] = []
-    for name, module, result in scenarios(args.scale):
+    failed: list[str] = []
+    for name, module, result in scenarios(args.scale, args.quick):
         if wanted and name not in wanted:
             continue
         print(f"== {name}: python -m {' '.join(module)}", file=sys.stderr, flush=True)
         began = time.monotonic()
         done = subprocess.run([sys.executable, "-m", *module], check=False)
         minutes = (time.monotonic() - began) / 60
-        path = RESULTS / result
+        path = results_dir() / result
         if done.returncode != 0 or not path.exists():
             notes.append(f"- {name}: **failed** (exit {done.returncode}) after {minutes:.0f} min")
+            failed.append(name)
             continue
         text = path.read_text(encoding="utf-8")
         found = table_rows(text)
@@ -135,9 +159,11 @@ def main(argv: list[str] | None = None) -> None:
             *machine,
         ]
     )
-    out = RESULTS / f"{date.today():%Y-%m-%d}.md"
+    out = results_dir() / f"{date.today():%Y-%m-%d}.md"
     out.write_text(text + "\n", encoding="utf-8")
     print(text)
+    if failed:
+        sys.exit(f"{len(failed)} scenario(s) failed: {', '.join(failed)} (see above)")
 
 
 if __name__ == "__main__":
