@@ -148,6 +148,7 @@ def test_check_finds_altered_counts_and_rebuild_repairs_them(
     for argv, message in (
         (["--check", "--month", "junio"], "--month"),
         (["--rebuild", "--month", "2026-06"], "--month"),
+        (["--rebuild", "--workers", "0"], "entre 1 y 32"),
     ):
         with pytest.raises(CommandError, match=message):
             call_command("report", "rollup", *argv)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -31,6 +32,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from custodia.core import bulk
+from custodia.core import workers as worker_pool
 from custodia.core.models import POLICE_KINDS
 from custodia.registry import clocks, custody
 from custodia.registry.alerts import clock_policy
@@ -602,13 +604,22 @@ def _ranges(model: Any) -> list[tuple[int, int]]:
     return [(start, min(start + CHUNK, top + 1)) for start in range(1, top + 1, CHUNK)]
 
 
-def rebuild(progress: Callable[[int], object] = lambda n: None) -> dict[str, int]:
+def rebuild(
+    progress: Callable[[int], object] = lambda n: None, *, workers: int = 1
+) -> dict[str, int]:
     """Count everything again from the registry, in one transaction: every fact (computed here,
     written in bulk), the detentions' counts (grouped by the database from the facts) and the
-    events' counts. ``progress`` is told of each chunk of detentions and of events."""
+    events' counts. ``progress`` is told of each chunk of detentions and of events.
+
+    ``workers`` > 1 (PostgreSQL): that many processes of their own read and judge the chunks
+    while this one writes, so the Python of a large rebuild runs on every core. They read only
+    committed rows of the registry, which this transaction does not change; they connect with
+    this process's settings, so a test database renamed at run time cannot use them."""
     now = timezone.now()
     policy = clock_policy()
-    with transaction.atomic():
+    if connection.vendor != "postgresql":
+        workers = 1
+    with transaction.atomic(), _judges(workers, now, policy) as judge:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 # The registry's writers would add to counts being rebuilt: hold them off.
@@ -621,31 +632,76 @@ def rebuild(progress: Callable[[int], object] = lambda n: None) -> dict[str, int
                 cursor.execute("SET LOCAL jit = off")
         bulk.empty(DetentionFact, StateMonthCount, InstitutionMonthCount)
         facts = 0
-        for start, stop in _ranges(Detention):
+        for rows in judge.map("_fact_rows", _ranges(Detention)):
             # Read a chunk, then write it: a COPY holds the connection until it ends.
-            found = facts_of(now, policy, pk__gte=start, pk__lt=stop)
-            bulk.insert_rows(
-                DetentionFact,
-                ("detention", *FACT_FIELDS),
-                [_row(pk, fact) for pk, fact in found.items()],
-            )
-            facts += len(found)
-            progress(len(found))
+            bulk.insert_rows(DetentionFact, ("detention", *FACT_FIELDS), rows)
+            facts += len(rows)
+            progress(len(rows))
         _counts_from_facts()
         delta = Delta.empty()
         events = 0
-        for start, stop in _ranges(CustodyEvent):
-            rows = list(
-                CustodyEvent.objects.filter(pk__gte=start, pk__lt=stop)
-                .exclude(kind="registered")
-                .values_list(*EVENT_COLUMNS)
-            )
-            _count_events(rows, delta)
-            events += len(rows)
+        ranges = _ranges(CustodyEvent)
+        for (start, stop), (states, institutions, read) in zip(
+            ranges, judge.map("_event_counts", ranges), strict=True
+        ):
+            delta.states.update(states)
+            delta.institutions.update(institutions)
+            events += read
             progress(stop - start)  # events read, registrations included
         delta.insert()
         mark_current()
     return {"facts": facts, "events": events}
+
+
+class _Judge:
+    """Runs the chunk functions here, or in processes of their own (``rebuild(workers=…)``)."""
+
+    def __init__(
+        self, pool: Any, now: datetime, policy: clocks.ClockPolicy, processes: int = 1
+    ) -> None:
+        self.pool, self.now, self.policy, self.processes = pool, now, policy, processes
+
+    def map(self, name: str, ranges: list[tuple[int, int]]) -> Iterator[Any]:
+        """``name`` (a function of this module) for each range, results in order."""
+        return worker_pool.ordered_map(
+            self.pool,
+            f"{__name__}:{name}",
+            [(bounds, self.now, self.policy) for bounds in ranges],
+            ahead=2 * self.processes,
+        )
+
+
+@contextmanager
+def _judges(processes: int, now: datetime, policy: clocks.ClockPolicy) -> Iterator[_Judge]:
+    if processes <= 1:
+        yield _Judge(None, now, policy)
+        return
+    with worker_pool.pool(processes) as pool:
+        yield _Judge(pool, now, policy, processes)
+
+
+def _fact_rows(
+    bounds: tuple[int, int], now: datetime, policy: clocks.ClockPolicy
+) -> list[tuple[Any, ...]]:
+    """The fact rows of the detentions with a primary key in [start, stop)."""
+    start, stop = bounds
+    found = facts_of(now, policy, pk__gte=start, pk__lt=stop)
+    return [_row(pk, fact) for pk, fact in found.items()]
+
+
+def _event_counts(
+    bounds: tuple[int, int], now: datetime, policy: clocks.ClockPolicy
+) -> tuple[Counter[StateCell], Counter[InstitutionCell], int]:
+    """What the events with a primary key in [start, stop) add to the counts."""
+    start, stop = bounds
+    rows = list(
+        CustodyEvent.objects.filter(pk__gte=start, pk__lt=stop)
+        .exclude(kind="registered")
+        .values_list(*EVENT_COLUMNS)
+    )
+    delta = Delta.empty()
+    _count_events(rows, delta)
+    return delta.states, delta.institutions, len(rows)
 
 
 def _counts_from_facts() -> None:

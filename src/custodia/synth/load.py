@@ -9,6 +9,7 @@ storing this one: on two cores, one for each.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -375,8 +376,10 @@ def finish(loaded: Loaded, say: Callable[[str], object], bars: Bars = no_bar) ->
             index.rebuild(Detention, NameEntry, NameKey, NameVariant, progress=bar.update)
 
     def counts() -> None:
+        # One process judging the chunks per core, this one writing (PostgreSQL only).
+        workers = max(1, min(4, os.cpu_count() or 1))
         with bars("conteos del informe", loaded.detentions + loaded.events) as bar:
-            rollup.rebuild(bar.update)
+            rollup.rebuild(bar.update, workers=workers)
 
     if connection.vendor == "postgresql":
         step("secuencias", _reset_sequences)

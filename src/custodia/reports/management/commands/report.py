@@ -37,6 +37,12 @@ class Command(BaseCommand):
             help="comparar con un reconteo del registro (sale con 1 si difieren)",
         )
         rollup.add_argument("--month", default="", help="con --check: sólo este mes (AAAA-MM)")
+        rollup.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="con --rebuild en PostgreSQL: procesos que calculan en paralelo (uno por núcleo)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from tqdm import tqdm
@@ -133,11 +139,13 @@ class Command(BaseCommand):
         if options["rebuild"]:
             if options["month"]:
                 raise CommandError("--month: úselo con --check; --rebuild cuenta todos los meses.")
+            if not 1 <= options["workers"] <= 32:
+                raise CommandError("--workers debe estar entre 1 y 32.")
             total = Detention.objects.count() + CustodyEvent.objects.count()
             with tqdm(
                 total=total, desc="Registros", unit="reg", disable=None, file=sys.stderr
             ) as bar:
-                done = rollup.rebuild(progress=bar.update)
+                done = rollup.rebuild(progress=bar.update, workers=options["workers"])
             self.stdout.write(
                 f"Cifras del informe contadas de nuevo: {done['facts']} detenciones y "
                 f"{done['events']} movimientos."
