@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .models import AccessLog, Channel, User
@@ -18,12 +18,16 @@ def log_access(
     *,
     user: User | None,
     channel: Channel | str,
-    action: str,
+    action: str | Sequence[str],
     folios: Iterable[str] = ("",),
     purpose: str = "",
     ip: str | None = None,
 ) -> None:
-    """Append one entry per folio. Call it inside the transaction of the read or write."""
+    """Append one entry per folio, and per action when several are given (a registration whose
+    answer shows the record: written and read), in one statement. Call it inside the
+    transaction of the read or write."""
+    actions = (action,) if isinstance(action, str) else tuple(action)
+    folios = tuple(folios)
     institution = getattr(user, "institution", None)
     AccessLog.objects.bulk_create(
         AccessLog(
@@ -32,10 +36,11 @@ def log_access(
             role=getattr(user, "role", "") or "",
             institution_code=institution.code if institution else "",
             channel=channel,
-            action=action,
+            action=one,
             folio=folio,
             purpose=purpose[:300],
             ip=ip,
         )
+        for one in actions
         for folio in folios
     )

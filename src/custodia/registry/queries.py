@@ -215,7 +215,6 @@ def event_as_dict(event: CustodyEvent, leaf_index: int | None = None) -> dict[st
 def registration_as_dict(registration: Registration) -> dict[str, Any]:
     """The record just registered, as ``detention_as_dict`` shows it once read back, from the
     rows the registration wrote (no query), with the capture's warnings."""
-    assert registration.person is not None
     body = detention_as_dict(
         registration.detention,
         person=registration.person,

@@ -44,10 +44,10 @@ class Registration:
 
     detention: Detention
     warnings: list[rules.Finding]
-    person: DetainedPerson | None = None
-    officers: tuple[Officer, ...] = ()
-    events: tuple[CustodyEvent, ...] = ()
-    leaf_indexes: tuple[int, ...] = ()  # of the events' ledger leaves, in the same order
+    person: DetainedPerson
+    officers: tuple[Officer, ...]
+    events: tuple[CustodyEvent, ...]
+    leaf_indexes: tuple[int, ...]  # of the events' ledger leaves, in the same order
 
 
 @cache
@@ -308,18 +308,10 @@ def write_registrations(
         log_access(
             user=actor,
             channel=channel,
-            action="detention.register",
+            action=("detention.register", "detention.read") if read_back else "detention.register",
             folios=[d.folio for d in detentions],
             ip=ip,
         )
-        if read_back:
-            log_access(
-                user=actor,
-                channel=channel,
-                action="detention.read",
-                folios=[d.folio for d in detentions],
-                ip=ip,
-            )
         # Last: the append locks the ledger head until commit, so it should hold it briefly.
         indexes = append_events(events, [d.folio for d in detentions], salts)
         # The report's counts, while the head is held: no two writers contend for them.
