@@ -791,7 +791,7 @@ def run(args: argparse.Namespace, env: Environment, started: datetime, code: Pro
 
     verify: VerifyResult | None = None
     if args.verify_timeout > 0:
-        say("C2. `custodia ledger verify` end to end ...")
+        say("C2. `custodia ledger verify` end to end (first `custodia synth` of SCALE / 3) ...")
         verify = bench_verify(args.server, args.scale, args.verify_timeout)
         notes.append(
             "C2: `custodia ledger verify` (local database) as a separate process, wall clock, "

@@ -46,7 +46,7 @@ def test_several_workers_need_postgresql(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
-pytestmark_pg = pytest.mark.skipif(
+needs_postgres = pytest.mark.skipif(
     not ON_POSTGRES, reason="several processes serve only PostgreSQL (the SQLite case is above)"
 )
 
@@ -72,7 +72,7 @@ def children(pid: int) -> list[int]:
     return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
-@pytestmark_pg
+@needs_postgres
 def test_the_server_runs_one_process_per_worker(workers_api: Api) -> None:
     deadline = time.monotonic() + 30
     while len(found := children(workers_api.server.pid)) < WORKERS:
@@ -83,7 +83,7 @@ def test_the_server_runs_one_process_per_worker(workers_api: Api) -> None:
         assert "custodia" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
 
 
-@pytestmark_pg
+@needs_postgres
 def test_concurrent_registrations_over_both_processes(workers_api: Api) -> None:
     replies = workers_api.race([("/api/v1/detentions", capture()) for _ in range(12)])
     assert [r.status for r in replies] == [201] * 12, [r.body for r in replies]
@@ -97,7 +97,7 @@ def test_concurrent_registrations_over_both_processes(workers_api: Api) -> None:
     assert "FALLA" not in verified.stdout, verified.stdout
 
 
-@pytestmark_pg
+@needs_postgres
 def test_the_public_rate_limit_holds_over_both_processes(workers_api: Api) -> None:
     query = urlencode({"given_names": "Nadie", "first_surname": "Ninguno"})
     # A new connection each time, so the requests are spread over the processes.

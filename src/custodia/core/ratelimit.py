@@ -4,10 +4,10 @@ consultation). Fixed windows counted in Django's cache; several limits at once, 
 
 The counts live in Django's default cache, which is per process. `custodia serve` with one
 process (waitress threads) holds the limits exactly. With ``--workers N`` each of the N
-processes counts alone, so each allows a client the Nth part of every limit (at least one
-request): a client never gets more than the limit in all, and may be refused somewhat sooner
-when its requests happen to land unevenly. Safe by default; exact counts across processes
-would need a shared store.
+processes counts alone, so each allows a client the Nth part of every limit, rounded down,
+and at least one request. A client never gets more than the limit in all (unless the limit is
+smaller than N: then one request per process), and may be refused somewhat sooner when its
+requests happen to land unevenly. Exact counts across processes would need a shared store.
 """
 
 from __future__ import annotations

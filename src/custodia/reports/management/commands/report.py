@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 
 
 class Command(BaseCommand):
@@ -141,6 +142,8 @@ class Command(BaseCommand):
                 raise CommandError("--month: úselo con --check; --rebuild cuenta todos los meses.")
             if not 1 <= options["workers"] <= 32:
                 raise CommandError("--workers debe estar entre 1 y 32.")
+            if options["workers"] > 1 and connection.vendor != "postgresql":
+                self.stderr.write("--workers: con SQLite se cuenta en un solo proceso.")
             total = Detention.objects.count() + CustodyEvent.objects.count()
             with tqdm(
                 total=total, desc="Registros", unit="reg", disable=None, file=sys.stderr
