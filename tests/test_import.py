@@ -398,3 +398,50 @@ def test_json_lines_keep_unicode_line_separators_inside_strings(
     source.write_text(json.dumps(entry, ensure_ascii=False) + "\n", encoding="utf-8")
     assert "1 registradas" in import_file(source, officer)
     assert Detention.objects.get().reason == "riña\u2028en la vía pública"
+
+
+def test_the_cli_imports_with_several_processes_in_row_order(tmp_path: Path) -> None:
+    """``--workers 2`` on PostgreSQL: chunks land from two processes at once, yet a resend in a
+    later chunk is answered as one, and the registry's own audits accept the result. (On
+    SQLite the command says it imports in one process, with the same answers.)"""
+    from django.conf import settings
+
+    from live_server import fresh_database, run_custodia, server_env
+
+    rows = [row(f"P-{n}", person__given_names=f"Nombre{n}") for n in range(1, 601)]
+    rows[99]["person"]["age"] = "treinta"  # row 100: rejected
+    rows[99]["person"].pop("birth_date")
+    # Row 300 (second chunk, written at the same time as the first): row 7's id with other
+    # data. Row 560 (third chunk): the same as row 5.
+    rows[299] = {**rows[6], "reason": "otra cosa"}
+    rows[559] = dict(rows[4])
+    source = tmp_path / "lote.jsonl"
+    source.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
+    var = tmp_path / "var"
+    var.mkdir()
+    with fresh_database(settings.DATABASES["default"], tmp_path) as url:
+        env = server_env(url, var)
+        run_custodia(env, "demo", "--detentions", "0", "--without-conference")
+
+        output = cli_import(env, source, "--workers", "2")
+        assert "600 filas: 597 registradas, 1 ya existían, 2 rechazadas." in output
+        assert ("un solo proceso" in output) == url.startswith("sqlite")
+        report = (tmp_path / "lote.jsonl.errores.csv").open(encoding="utf-8-sig")
+        lines = list(csv.DictReader(report))
+        rejected = {(r["fila"], r["codigo"]) for r in lines if r["resultado"] == "rechazada"}
+        assert rejected == {("100", "RND-E143"), ("300", "RND-E161")}
+        assert "Verificación correcta" in run_custodia(env, "ledger", "verify").stdout
+        assert "0 diferencia(s)" in run_custodia(env, "report", "rollup", "--check").stdout
+        assert "0 diferencias" in run_custodia(env, "registry", "rebuild", "--check").stdout
+        # Imported again: nothing new, every landed row answered with its folio.
+        again = cli_import(env, source, "--workers", "2")
+        assert "600 filas: 0 registradas, 598 ya existían, 2 rechazadas." in again
+
+
+def cli_import(env: dict[str, str], source: Path, *extra: str) -> str:
+    """What ``custodia import detentions`` printed, for a file with rows it rejects (exit 1)."""
+    from live_server import ServerError, run_custodia
+
+    with pytest.raises(ServerError, match="terminó con 1") as failed:
+        run_custodia(env, "import", "detentions", str(source), "--user", "captura", *extra)
+    return str(failed.value)

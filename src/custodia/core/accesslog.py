@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from . import bulk
 from .models import AccessLog, Channel, User
 
 
@@ -29,18 +30,21 @@ def log_access(
     actions = (action,) if isinstance(action, str) else tuple(action)
     folios = tuple(folios)
     institution = getattr(user, "institution", None)
-    AccessLog.objects.bulk_create(
-        AccessLog(
-            user=user,
-            username=getattr(user, "username", "") or "",
-            role=getattr(user, "role", "") or "",
-            institution_code=institution.code if institution else "",
-            channel=channel,
-            action=one,
-            folio=folio,
-            purpose=purpose[:300],
-            ip=ip,
-        )
-        for one in actions
-        for folio in folios
+    bulk.create(
+        AccessLog,
+        [
+            AccessLog(
+                user=user,
+                username=getattr(user, "username", "") or "",
+                role=getattr(user, "role", "") or "",
+                institution_code=institution.code if institution else "",
+                channel=channel,
+                action=one,
+                folio=folio,
+                purpose=purpose[:300],
+                ip=ip,
+            )
+            for one in actions
+            for folio in folios
+        ],
     )

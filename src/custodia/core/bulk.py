@@ -1,13 +1,16 @@
-"""Writing many rows fast: COPY on PostgreSQL, executemany on SQLite. For rebuilding derived
-tables and loading synthetic data; every other write goes through the services."""
+"""Writing many rows fast: COPY on PostgreSQL, executemany on SQLite. ``create`` is the
+services' ``bulk_create`` for batches (imports); ``insert_rows`` and ``copy_*`` rebuild derived
+tables and load synthetic data."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import connection
+from django.db import connection, models
+from django.utils import timezone
 
 SQLITE_BATCH = 5000
 
@@ -43,6 +46,10 @@ def copy_value(value: Any) -> str:
         return str(value)
     if kind is float:
         return repr(value)
+    if isinstance(value, str):  # a TextChoices member
+        return _text(str(value))
+    if isinstance(value, int):  # an IntegerChoices member
+        return str(int(value))
     return _text(value.isoformat())
 
 
@@ -101,3 +108,144 @@ def empty(*models: Any) -> None:
         else:
             for model in models:
                 cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")  # noqa: S608
+
+
+M = TypeVar("M", bound=models.Model)
+
+# Below this many rows, Django's INSERT … RETURNING (one round trip) beats drawing the ids and
+# then streaming a COPY (two). A registration writes one row per table; an import chunk, 250.
+COPY_AT_LEAST = 20
+
+# Field types whose Python value COPY's text format takes as it is (``copy_value``).
+_AS_IS = {
+    "AutoField", "BigAutoField", "SmallAutoField", "BigIntegerField", "BooleanField",
+    "CharField", "DateField", "DateTimeField", "FloatField", "ForeignKey", "IntegerField",
+    "OneToOneField", "PositiveBigIntegerField", "PositiveIntegerField",
+    "PositiveSmallIntegerField", "SlugField", "SmallIntegerField", "TextField",
+}  # fmt: skip
+
+
+class _Unsupported(Exception):
+    """A field ``create`` does not write by COPY: the model goes through ``bulk_create``."""
+
+
+def _converter(field: Any) -> Callable[[Any], Any] | None:
+    """How a field's attribute becomes its COPY value: None when it is taken as it is."""
+    kind = field.get_internal_type()
+    if kind in _AS_IS:
+        return None
+    if kind == "JSONField":
+        encoder = field.encoder
+
+        def as_json(value: Any) -> Any:
+            # As Django stores it: None is SQL NULL, anything else its JSON text.
+            return None if value is None else json.dumps(value, cls=encoder)
+
+        return as_json
+    if kind == "GenericIPAddressField":
+        return lambda value: str(value) if value else None  # Django stores "" as NULL
+    if kind in {"UUIDField", "DecimalField"}:
+        return lambda value: None if value is None else str(value)
+    raise _Unsupported(kind)
+
+
+def create(model: type[M], objects: Iterable[M]) -> list[M]:
+    """``model.objects.bulk_create(objects)`` for the write path's batches: on PostgreSQL, with
+    enough rows, the ids come from the table's sequence in one query and the rows go in one
+    COPY, so no INSERT is compiled and no parameter is quoted in Python. Same result: each
+    object gets its id (and ``auto_now_add`` times), the rows land in the caller's transaction,
+    and a broken unique key raises Django's ``IntegrityError``. Triggers fire as for INSERT;
+    ``bulk_create``'s options (conflicts, batch size) are not offered."""
+    objects = list(objects)
+    fields = list(model._meta.concrete_fields)
+    converters = _converters(fields)
+    if connection.vendor != "postgresql" or len(objects) < COPY_AT_LEAST or converters is None:
+        return model._default_manager.bulk_create(objects)
+    meta = model._meta
+    pk = meta.pk
+    with connection.wrap_database_errors, connection.cursor() as cursor:
+        if _is_automatic(pk):
+            missing = [o for o in objects if o.pk is None]
+            if missing:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                    [meta.db_table, pk.column, len(missing)],
+                )
+                for obj, (value,) in zip(missing, cursor.fetchall(), strict=True):
+                    obj.pk = value
+        for obj in objects:
+            # As bulk_create does: a parent saved after the child was made lends its id now.
+            obj._prepare_related_fields_for_save(operation_name="bulk_create")
+        now = timezone.now()
+        for field in fields:
+            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+                for obj in objects:
+                    setattr(obj, field.attname, now)
+        attnames = [f.attname for f in fields]
+        _copy(
+            cursor, model, fields, converters, ([o.__dict__[a] for a in attnames] for o in objects)
+        )
+    for obj in objects:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return objects
+
+
+def add_rows(
+    model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Insert rows given as tuples in the order of ``names`` (every concrete field of the
+    model but an automatic primary key; field names or attribute names, values as the model's
+    attributes would hold them), in the caller's transaction: for rows whose ids nobody reads
+    back (the name index, the report's facts). On PostgreSQL with enough rows, one COPY and
+    no model instances; otherwise ``bulk_create``."""
+    rows = list(rows)
+    meta = model._meta
+    fields = [meta.get_field(name) for name in names]
+    automatic = {meta.pk.attname} if _is_automatic(meta.pk) else set()
+    missing = {f.attname for f in meta.concrete_fields} - {f.attname for f in fields} - automatic
+    if missing:
+        raise ValueError(f"add_rows({meta.label}): no value for {sorted(missing)}")
+    converters = _converters(fields)
+    if connection.vendor != "postgresql" or len(rows) < COPY_AT_LEAST or converters is None:
+        attnames = [f.attname for f in fields]
+        model._default_manager.bulk_create(
+            [model(**dict(zip(attnames, row, strict=True))) for row in rows]
+        )
+        return
+    with connection.wrap_database_errors, connection.cursor() as cursor:
+        _copy(cursor, model, fields, converters, rows)
+
+
+def _is_automatic(pk: Any) -> bool:
+    return pk is not None and pk.get_internal_type().endswith("AutoField")
+
+
+def _converters(fields: Sequence[Any]) -> list[Callable[[Any], Any] | None] | None:
+    """Each field's converter, or None if one of them is not written by COPY here."""
+    try:
+        return [_converter(f) for f in fields]
+    except _Unsupported:
+        return None
+
+
+def _copy(
+    cursor: Any,
+    model: Any,
+    fields: Sequence[Any],
+    converters: Sequence[Callable[[Any], Any] | None],
+    rows: Iterable[Sequence[Any]],
+) -> None:
+    lines = [
+        "\t".join(
+            copy_value(value if convert is None else convert(value))
+            for value, convert in zip(row, converters, strict=True)
+        )
+        for row in rows
+    ]
+    lines.append("")
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    statement = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+    with cursor.cursor.copy(statement) as copy:
+        copy.write("\n".join(lines).encode("utf-8"))

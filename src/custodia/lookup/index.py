@@ -53,19 +53,19 @@ def indexed(
 def index_new_detentions(pairs: list[tuple[Any, Any]]) -> None:
     """Index detentions registered in this transaction (nothing indexed yet), in bulk:
     (detention, person) pairs."""
-    entries: list[NameEntry] = []
-    keys: list[NameKey] = []
+    entries: list[tuple[Any, ...]] = []
+    keys: list[tuple[Any, ...]] = []
     words: list[str] = []
     for d, p in pairs:
         entry, own, found = indexed(
             d.pk, d.state_id, d.status, d.detained_at, p.given_names, p.first_surname,
             p.second_surname, p.alias, p.age,
         )  # fmt: skip
-        entries.append(NameEntry(**dict(zip(ENTRY_FIELDS, entry, strict=True))))
-        keys.extend(NameKey(**dict(zip(KEY_FIELDS, k, strict=True))) for k in own)
+        entries.append(entry)
+        keys.extend(own)
         words.extend(found)
-    NameEntry.objects.bulk_create(entries)
-    NameKey.objects.bulk_create(keys)
+    bulk.add_rows(NameEntry, ENTRY_FIELDS, entries)
+    bulk.add_rows(NameKey, KEY_FIELDS, keys)
     add_vocabulary(tuple(words))
 
 

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from custodia.core import bulk
+
 from .models import OutboxMessage, Topic
 
 
@@ -21,25 +23,28 @@ def enqueue_custody_change(detention: Any, event: Any) -> None:
 
 def enqueue_custody_changes(changes: list[tuple[Any, Any]]) -> None:
     """One message per (detention, event), in one statement."""
-    OutboxMessage.objects.bulk_create(
-        OutboxMessage(
-            key=f"event:{event.pk}",
-            topic=Topic.CUSTODY_CHANGED,
-            detention=detention,
-            payload={
-                "folio": detention.folio,
-                "event": {
-                    "id": event.pk,
-                    "kind": event.kind,
-                    "occurred_at": _utc(event.occurred_at),
+    bulk.create(
+        OutboxMessage,
+        [
+            OutboxMessage(
+                key=f"event:{event.pk}",
+                topic=Topic.CUSTODY_CHANGED,
+                detention=detention,
+                payload={
+                    "folio": detention.folio,
+                    "event": {
+                        "id": event.pk,
+                        "kind": event.kind,
+                        "occurred_at": _utc(event.occurred_at),
+                    },
+                    "status": detention.status,
+                    "current_authority": detention.current_authority,
+                    "state": detention.state_id,
+                    "version": detention.version,
                 },
-                "status": detention.status,
-                "current_authority": detention.current_authority,
-                "state": detention.state_id,
-                "version": detention.version,
-            },
-        )
-        for detention, event in changes
+            )
+            for detention, event in changes
+        ],
     )
 
 

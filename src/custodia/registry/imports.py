@@ -25,9 +25,10 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
-from custodia.core import access
+from custodia.core import access, bulk
+from custodia.core import workers as worker_pool
 from custodia.core.models import Channel, User
 
 from .models import SourceRecord
@@ -103,6 +104,7 @@ def import_rows(
     channel: Channel | str,
     ip: str | None = None,
     chunk: int = CHUNK,
+    workers: int = 1,
 ) -> Iterator[RowResult]:
     """Import numbered rows, yielding each row's result in row order as its chunk lands.
     Raises ``AccessDenied`` before reading a row if the actor may not register detentions.
@@ -111,11 +113,73 @@ def import_rows(
     carry no history are written together in one transaction (``write_registrations``), so a
     chunk costs a few statements rather than a score per row. If that transaction fails (an id
     imported concurrently by another process), its rows are imported one by one instead, each
-    in its own transaction, and so are rows with a history (``events``)."""
+    in its own transaction, and so are rows with a history (``events``).
+
+    ``workers`` > 1 (PostgreSQL): that many processes of their own check and write the chunks
+    at once, each chunk still one transaction, results still in row order (``_in_processes``).
+    They connect with this process's settings."""
     access.require_register_detention(actor)
     iterator = iter(rows)
+    if workers > 1 and connection.vendor == "postgresql":
+        yield from _in_processes(actor, iterator, channel, ip, chunk, workers)
+        return
     while batch := list(islice(iterator, chunk)):
         yield from _import_chunk(actor, batch, channel, ip)
+
+
+def _in_processes(
+    actor: User,
+    rows: Iterator[tuple[int, Any]],
+    channel: Channel | str,
+    ip: str | None,
+    chunk: int,
+    workers: int,
+) -> Iterator[RowResult]:
+    """Chunks written by ``workers`` processes at once. Row order still decides between two
+    rows of the file with the same external id: a row whose id an earlier chunk already used
+    is held back from its own chunk and imported here once every chunk before it has landed
+    (results come back in order, and a chunk's result means its transaction committed), so it
+    is answered as the resend it is (``existing`` or RND-E161)."""
+    first_chunk: dict[str, int] = {}  # external id -> the chunk that uses it first
+    held_back: dict[int, list[tuple[int, Any]]] = {}
+
+    def calls() -> Iterator[tuple[Any, ...]]:
+        for index, batch in enumerate(iter(lambda: list(islice(rows, chunk)), [])):
+            own, later = [], []
+            for number, row in batch:
+                key = _external_id(row)
+                if key is not None and first_chunk.setdefault(key, index) != index:
+                    later.append((number, row))
+                else:
+                    own.append((number, row))
+            held_back[index] = later
+            yield (actor.pk, own, str(channel), ip)
+
+    with worker_pool.pool(workers) as pool:
+        results = worker_pool.ordered_map(
+            pool, f"{__name__}:_chunk_task", calls(), ahead=2 * workers
+        )
+        for index, landed in enumerate(results):
+            later = [
+                import_row(actor=actor, number=number, row=row, channel=channel, ip=ip)
+                for number, row in held_back.pop(index)
+            ]
+            yield from sorted([*landed, *later], key=lambda result: result.row)
+
+
+def _external_id(row: Any) -> str | None:
+    if isinstance(row, dict) and isinstance(row.get("external_id"), str):
+        return str(row["external_id"]).strip() or None
+    return None
+
+
+def _chunk_task(
+    actor_id: int, batch: list[tuple[int, Any]], channel: str, ip: str | None
+) -> list[RowResult]:
+    """One chunk, in a process of its own (``import_rows(workers=…)``)."""
+    actor = User.objects.select_related("institution").get(pk=actor_id)
+    access.require_register_detention(actor)
+    return _import_chunk(actor, batch, channel, ip)
 
 
 def _import_chunk(
@@ -172,18 +236,21 @@ def _import_chunk(
                     actor, [p for *_, p in ready], channel=channel, ip=ip
                 )
                 salts = [secrets.token_hex(16) for _ in ready]
-                SourceRecord.objects.bulk_create(
-                    SourceRecord(
-                        institution=institution,
-                        external_id=external_id,
-                        detention=registration.detention,
-                        state_id=registration.detention.state_id,
-                        salt=salt,
-                        digest=row_digest(row, salt),
-                    )
-                    for (_, external_id, row, _), registration, salt in zip(
-                        ready, registrations, salts, strict=True
-                    )
+                bulk.create(
+                    SourceRecord,
+                    [
+                        SourceRecord(
+                            institution=institution,
+                            external_id=external_id,
+                            detention=registration.detention,
+                            state_id=registration.detention.state_id,
+                            salt=salt,
+                            digest=row_digest(row, salt),
+                        )
+                        for (_, external_id, row, _), registration, salt in zip(
+                            ready, registrations, salts, strict=True
+                        )
+                    ],
                 )
         except IntegrityError:
             one_by_one.extend((number, row) for number, _, row, _ in ready)

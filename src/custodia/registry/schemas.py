@@ -16,6 +16,7 @@ from ninja import Schema
 from pydantic import (
     AfterValidator,
     AwareDatetime,
+    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -87,7 +88,11 @@ def _is_forbidden_control(ch: str) -> bool:
 def _clean(value: Any, *, multiline: bool) -> Any:
     if not isinstance(value, str):
         return value
-    if any(_is_forbidden_control(ch) for ch in value) or (not multiline and "\n" in value):
+    # isprintable() is false for every control character (and for some harmless ones, such as
+    # a tab or a no-break space): only then is each character looked at.
+    if not value.isprintable() and (
+        any(_is_forbidden_control(ch) for ch in value) or (not multiline and "\n" in value)
+    ):
         raise PydanticCustomError("control_chars", "control characters")
     value = unicodedata.normalize("NFC", value).strip()
     if not multiline:
@@ -164,7 +169,11 @@ MunicipalityCode = Annotated[
 ]
 
 
-class StrictSchema(Schema):
+class StrictSchema(BaseModel):
+    """What clients send. A plain pydantic model: ninja's ``Schema`` validates a model that
+    forbids extra keys twice (and each nested one twice per pass), and input needs none of its
+    attribute lookups on Django objects."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
 

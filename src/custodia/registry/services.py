@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from custodia.core import access
+from custodia.core import access, bulk
 from custodia.core.accesslog import log_access
 from custodia.core.models import Channel, Institution, Municipality, State, User
 from custodia.ledger.commitments import new_salt, person_digest
@@ -271,38 +271,48 @@ def write_registrations(
                 for p in prepared
             ]
         )
-        DetentionHolder.objects.bulk_create(
-            DetentionHolder(
-                detention=d,
-                state_id=d.state_id,
-                institution=institution,
-                since=p.parsed.detained_at,
-            )
-            for d, p in zip(detentions, prepared, strict=True)
+        bulk.create(
+            DetentionHolder,
+            [
+                DetentionHolder(
+                    detention=d,
+                    state_id=d.state_id,
+                    institution=institution,
+                    since=p.parsed.detained_at,
+                )
+                for d, p in zip(detentions, prepared, strict=True)
+            ],
         )
-        people = DetainedPerson.objects.bulk_create(
-            _person(d, p.parsed) for d, p in zip(detentions, prepared, strict=True)
+        people = bulk.create(
+            DetainedPerson,
+            [_person(d, p.parsed) for d, p in zip(detentions, prepared, strict=True)],
         )
-        officers = Officer.objects.bulk_create(
-            Officer(
-                detention=d,
-                state_id=d.state_id,
-                position=position,
-                name=o.name,
-                rank=o.rank or "",
-                unit=o.unit or "",
-                cuip=o.cuip or "",
-            )
-            for d, p in zip(detentions, prepared, strict=True)
-            for position, o in enumerate(p.parsed.officers, start=1)
+        officers = bulk.create(
+            Officer,
+            [
+                Officer(
+                    detention=d,
+                    state_id=d.state_id,
+                    position=position,
+                    name=o.name,
+                    rank=o.rank or "",
+                    unit=o.unit or "",
+                    cuip=o.cuip or "",
+                )
+                for d, p in zip(detentions, prepared, strict=True)
+                for position, o in enumerate(p.parsed.officers, start=1)
+            ],
         )
         name_index.index_new_detentions(list(zip(detentions, people, strict=True)))
         # The event carries no personal data, only a salted digest of it: the ledger commits
         # to the event, and a redaction can replace the person's data without breaking it.
         salts = [new_salt() for _ in prepared]
-        events = CustodyEvent.objects.bulk_create(
-            _registered_event(d, person, p, actor, institution, salt)
-            for d, person, p, salt in zip(detentions, people, prepared, salts, strict=True)
+        events = bulk.create(
+            CustodyEvent,
+            [
+                _registered_event(d, person, p, actor, institution, salt)
+                for d, person, p, salt in zip(detentions, people, prepared, salts, strict=True)
+            ],
         )
         enqueue_custody_changes(list(zip(detentions, events, strict=True)))
         log_access(
@@ -447,7 +457,7 @@ def _create_with_unique_folios(
             continue
         try:
             with transaction.atomic():
-                return Detention.objects.bulk_create(made)
+                return bulk.create(Detention, made)
         except IntegrityError:
             if not Detention.objects.filter(folio__in=folios).exists():
                 raise

@@ -4,10 +4,12 @@ loaded row by row through the same rules as a capture (docs/import.md)."""
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 
 
 class Command(BaseCommand):
@@ -25,6 +27,12 @@ class Command(BaseCommand):
             help="usuario de captura o supervisión en cuyo nombre se registra (su institución)",
         )
         detentions.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="procesos que importan a la vez (PostgreSQL; por omisión, uno por núcleo)",
+        )
+        detentions.add_argument(
             "--errors",
             default="",
             help="CSV del informe de errores (por omisión, ARCHIVO.errores.csv junto al archivo)",
@@ -37,6 +45,15 @@ class Command(BaseCommand):
         from custodia.core.models import Channel, User
         from custodia.registry import imports
 
+        workers = options["workers"]
+        if workers is not None and not 1 <= workers <= 32:
+            raise CommandError("--workers debe estar entre 1 y 32.")
+        if connection.vendor != "postgresql":
+            if workers is not None and workers > 1:
+                self.stderr.write("--workers: con SQLite se importa en un solo proceso.")
+            workers = 1
+        elif workers is None:
+            workers = min(os.cpu_count() or 1, 8)
         path = Path(options["file"])
         user = User.objects.select_related("institution").filter(username=options["user"]).first()
         if user is None:
@@ -54,6 +71,8 @@ class Command(BaseCommand):
             total, rows = imports.read_file(path)
         except imports.FileProblem as problem:
             raise CommandError(str(problem)) from None
+        if total is not None and total <= imports.CHUNK:
+            workers = 1  # one chunk: starting processes would cost more than they save
 
         summary = imports.Summary()
         try:
@@ -66,7 +85,9 @@ class Command(BaseCommand):
         with out, tqdm(total=total, desc="Filas", unit="fila", disable=None) as bar:
             writer = csv.writer(out)
             writer.writerow(imports.ERROR_COLUMNS)
-            for result in imports.import_rows(actor=user, rows=rows, channel=Channel.CLI):
+            for result in imports.import_rows(
+                actor=user, rows=rows, channel=Channel.CLI, workers=workers
+            ):
                 summary.add(result)
                 writer.writerows(imports.error_report_rows([result]))
                 bar.update(1)
