@@ -32,6 +32,10 @@ def synthesised(workdir: Path, *args: str) -> Iterator[tuple[dict[str, str], Any
         env = server_env(url, var)
         output = run_custodia(env, "synth", *args).stdout
         assert "detenciones/s" in output
+        if not url.startswith("sqlite"):
+            # The derived steps read the registry chunk by chunk: statistics first, or the
+            # planner scans whole tables for each chunk (seen at 10 million detentions).
+            assert output.index("estadísticas del registro") < output.index("índice de nombres")
 
         def query(statement: str) -> list[tuple[Any, ...]]:
             if url.startswith("sqlite"):
