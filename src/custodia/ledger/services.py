@@ -93,7 +93,8 @@ def append_event(event: Any, folio: str, salt: str) -> int:
 
 def append_events(events: list[Any], folios: list[str], salts: list[str]) -> list[int]:
     """Append several events' leaves, in order, in the caller's transaction; their indexes.
-    On PostgreSQL one statement calls ``ledger_append`` once per leaf, in order."""
+    On PostgreSQL one statement, ``ledger_append_many`` (migration 0005): one update of the
+    head for the lot, then each leaf and the subtrees it completes, in order."""
     leaves = [
         commitments.leaf_hash(document_of(event, folio, salt))
         for event, folio, salt in zip(events, folios, salts, strict=True)
@@ -101,14 +102,11 @@ def append_events(events: list[Any], folios: list[str], salts: list[str]) -> lis
     if connection.vendor == "postgresql" and len(leaves) > 1:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT ledger_append(leaf, salt, event) FROM (SELECT * FROM unnest("
-                "%s::text[], %s::text[], %s::bigint[]) WITH ORDINALITY AS t(leaf, salt, event, n) "
-                "ORDER BY n) ordered",
+                "SELECT ledger_append_many(%s::text[], %s::text[], %s::bigint[])",
                 [[leaf.hex() for leaf in leaves], salts, [e.pk for e in events]],
             )
-            indexes = [row[0] for row in cursor.fetchall()]
-        if indexes != list(range(indexes[0], indexes[0] + len(leaves))):
-            raise RuntimeError("the ledger appended a batch out of order")
+            first: int = cursor.fetchone()[0]
+        indexes = list(range(first, first + len(leaves)))
     else:
         indexes = [
             append_leaf(leaf, salt, e.pk)

@@ -50,9 +50,11 @@ def indexed(
     )
 
 
-def index_new_detentions(pairs: list[tuple[Any, Any]]) -> None:
+def index_new_detentions(pairs: list[tuple[Any, Any]]) -> tuple[str, ...]:
     """Index detentions registered in this transaction (nothing indexed yet), in bulk:
-    (detention, person) pairs."""
+    (detention, person) pairs. Returns their words, for ``add_vocabulary``: the caller adds
+    them last, while it holds the ledger head, because two writers adding the same new word
+    wait for each other's commit (seen: two import processes taking turns for every chunk)."""
     entries: list[tuple[Any, ...]] = []
     keys: list[tuple[Any, ...]] = []
     words: list[str] = []
@@ -66,7 +68,7 @@ def index_new_detentions(pairs: list[tuple[Any, Any]]) -> None:
         words.extend(found)
     bulk.add_rows(NameEntry, ENTRY_FIELDS, entries)
     bulk.add_rows(NameKey, KEY_FIELDS, keys)
-    add_vocabulary(tuple(words))
+    return tuple(words)
 
 
 def set_held(detention_id: int, status: str) -> None:

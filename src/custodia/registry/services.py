@@ -303,7 +303,7 @@ def write_registrations(
                 for position, o in enumerate(p.parsed.officers, start=1)
             ],
         )
-        name_index.index_new_detentions(list(zip(detentions, people, strict=True)))
+        words = name_index.index_new_detentions(list(zip(detentions, people, strict=True)))
         # The event carries no personal data, only a salted digest of it: the ledger commits
         # to the event, and a redaction can replace the person's data without breaking it.
         salts = [new_salt() for _ in prepared]
@@ -334,6 +334,9 @@ def write_registrations(
                 for d, person, p in zip(detentions, people, prepared, strict=True)
             ]
         )
+        # And the search's vocabulary, for the same reason: a new word locks its rows until
+        # commit, and another writer adding it would wait that long.
+        name_index.add_vocabulary(words)
     return [
         Registration(
             detention=d,
