@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.utils import timezone
+
 from . import bulk
 from .models import AccessLog, Channel, User
 
@@ -30,21 +32,16 @@ def log_access(
     actions = (action,) if isinstance(action, str) else tuple(action)
     folios = tuple(folios)
     institution = getattr(user, "institution", None)
-    bulk.create(
+    now = timezone.now()
+    bulk.add_rows(
         AccessLog,
+        ("at", "user", "username", "role", "institution_code", "channel", "action", "folio",
+         "purpose", "ip"),
         [
-            AccessLog(
-                user=user,
-                username=getattr(user, "username", "") or "",
-                role=getattr(user, "role", "") or "",
-                institution_code=institution.code if institution else "",
-                channel=channel,
-                action=one,
-                folio=folio,
-                purpose=purpose[:300],
-                ip=ip,
-            )
+            (now, getattr(user, "pk", None), getattr(user, "username", "") or "",
+             getattr(user, "role", "") or "", institution.code if institution else "",
+             channel, one, folio, purpose[:300], ip)
             for one in actions
             for folio in folios
         ],
-    )
+    )  # fmt: skip

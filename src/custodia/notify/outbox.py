@@ -6,6 +6,7 @@ from datetime import UTC
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from custodia.core import bulk
 
@@ -23,14 +24,16 @@ def enqueue_custody_change(detention: Any, event: Any) -> None:
 
 def enqueue_custody_changes(changes: list[tuple[Any, Any]]) -> None:
     """One message per (detention, event), in one statement."""
-    bulk.create(
+    now = timezone.now()
+    bulk.add_rows(
         OutboxMessage,
+        ("key", "topic", "detention", "payload", "created_at", "fanned_out_at"),
         [
-            OutboxMessage(
-                key=f"event:{event.pk}",
-                topic=Topic.CUSTODY_CHANGED,
-                detention=detention,
-                payload={
+            (
+                f"event:{event.pk}",
+                Topic.CUSTODY_CHANGED,
+                detention.pk,
+                {
                     "folio": detention.folio,
                     "event": {
                         "id": event.pk,
@@ -42,6 +45,8 @@ def enqueue_custody_changes(changes: list[tuple[Any, Any]]) -> None:
                     "state": detention.state_id,
                     "version": detention.version,
                 },
+                now,
+                None,
             )
             for detention, event in changes
         ],

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from custodia.core import access, bulk
 from custodia.core import workers as worker_pool
@@ -236,22 +237,19 @@ def _import_chunk(
                     actor, [p for *_, p in ready], channel=channel, ip=ip
                 )
                 salts = [secrets.token_hex(16) for _ in ready]
-                bulk.create(
+                now = timezone.now()
+                bulk.add_rows(
                     SourceRecord,
+                    ("institution", "external_id", "detention", "state", "salt", "digest",
+                     "imported_at"),
                     [
-                        SourceRecord(
-                            institution=institution,
-                            external_id=external_id,
-                            detention=registration.detention,
-                            state_id=registration.detention.state_id,
-                            salt=salt,
-                            digest=row_digest(row, salt),
-                        )
+                        (institution.pk, external_id, registration.detention.pk,
+                         registration.detention.state_id, salt, row_digest(row, salt), now)
                         for (_, external_id, row, _), registration, salt in zip(
                             ready, registrations, salts, strict=True
                         )
                     ],
-                )
+                )  # fmt: skip
         except IntegrityError:
             one_by_one.extend((number, row) for number, _, row, _ in ready)
         else:

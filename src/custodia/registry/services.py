@@ -271,15 +271,11 @@ def write_registrations(
                 for p in prepared
             ]
         )
-        bulk.create(
+        bulk.add_rows(
             DetentionHolder,
+            ("detention", "state", "institution", "since"),
             [
-                DetentionHolder(
-                    detention=d,
-                    state_id=d.state_id,
-                    institution=institution,
-                    since=p.parsed.detained_at,
-                )
+                (d.pk, d.state_id, institution.pk, p.parsed.detained_at)
                 for d, p in zip(detentions, prepared, strict=True)
             ],
         )
