@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -216,6 +217,15 @@ def table(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
+def run_date() -> date:
+    """The date that names a run's results: ``CUSTODIA_BENCH_DATE`` (the suite sets it, so that
+    every scenario of one run writes under one date), otherwise today in UTC. Not
+    ``date.today()``: Django sets the process's time zone to Mexico City's, the suite has none,
+    and between 18:00 and midnight there the two disagreed and the suite missed every file."""
+    given = os.environ.get("CUSTODIA_BENCH_DATE")
+    return date.fromisoformat(given) if given else datetime.now(UTC).date()
+
+
 def results_dir() -> Path:
     """Where the results files go: ``benchmarks/results``, or ``CUSTODIA_BENCH_RESULTS`` (the
     suite's smoke test writes elsewhere, so that a trial run commits nothing)."""
@@ -238,11 +248,9 @@ def write_results(
 ) -> Path:
     """``benchmarks/results/<date>-<name>.md``: the title, the command, the table, the details
     and the machine; printed as well. Returns the path."""
-    from datetime import date
-
     text = "\n".join(
         [
-            f"# {title} — {date.today():%Y-%m-%d}",
+            f"# {title} — {run_date():%Y-%m-%d}",
             "",
             f"Command: {command}",
             "",
@@ -255,7 +263,7 @@ def write_results(
             *(f"- {k}: {v}" for k, v in machine(url, code)),
         ]
     )
-    out = results_dir() / f"{date.today():%Y-%m-%d}-{name}.md"
+    out = results_dir() / f"{run_date():%Y-%m-%d}-{name}.md"
     out.write_text(text + "\n", encoding="utf-8")
     print(text)
     say(f"written to {out}")

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from unittest import mock
@@ -44,6 +44,7 @@ from .common import (
     machine,
     quantile,
     results_dir,
+    run_date,
     table,
 )
 
@@ -884,7 +885,7 @@ def default_output(scale: int) -> Path:
                 break
         else:
             suffix = f"-{scale}"
-    return results_dir() / f"{date.today()}-ledger{suffix}.md"
+    return results_dir() / f"{run_date()}-ledger{suffix}.md"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -42,6 +42,7 @@ from benchmarks.common import (
     fresh_environment,
     machine,
     results_dir,
+    run_date,
     say,
     table,
 )
@@ -334,7 +335,7 @@ def report(
         )
     year, month = MONTH
     lines = [
-        f"# Monthly report benchmark — {date.today().isoformat()}",
+        f"# Monthly report benchmark — {run_date().isoformat()}",
         "",
         f"Command: `python -m benchmarks.reports --detentions {args.detentions} --runs {args.runs}`"
         f" · month {year:04d}-{month:02d} · {f['month_rows']:,} detentions in the month, "
@@ -522,9 +523,7 @@ def main(argv: list[str] | None = None) -> None:
                 figures["pandas_s"] = statistics.median(timed(panda)[0] for _ in range(3))
         text = report(args, env.url, code, figures)
     out = args.output or str(
-        ROOT
-        / results_dir()
-        / f"{date.today().isoformat()}-reports-{scale_name(args.detentions)}.md"
+        ROOT / results_dir() / f"{run_date().isoformat()}-reports-{scale_name(args.detentions)}.md"
     )
     if out == "-":
         print(text)

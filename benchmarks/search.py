@@ -26,7 +26,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from .common import (
     machine,
     quantile,
     results_dir,
+    run_date,
     say,
     table,
 )
@@ -736,7 +737,7 @@ def main(argv: list[str] | None = None) -> None:
         path = (
             Path(args.output)
             if args.output
-            else results_dir() / f"{date.today()}-search-{scale_name(args.people)}{suffix}.md"
+            else results_dir() / f"{run_date()}-search-{scale_name(args.people)}{suffix}.md"
         )
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)

@@ -13,12 +13,12 @@ through the API runs for a fixed time, whatever the scale.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
-from datetime import date
 
-from benchmarks.common import results_dir
+from benchmarks.common import results_dir, run_date
 
 # --quick: every scenario, briefly (the smoke test that keeps the suite runnable; its figures
 # mean nothing). Extra arguments per scenario.
@@ -42,7 +42,7 @@ def scenarios(scale: int, quick: bool = False) -> list[tuple[str, list[str], str
 
 
 def _scenarios(scale: int) -> list[tuple[str, list[str], str]]:
-    today = f"{date.today():%Y-%m-%d}"
+    today = f"{run_date():%Y-%m-%d}"
     results = results_dir()
     people = max(10_000, scale // 2)
     rows = max(2_000, min(200_000, scale // 50))
@@ -118,6 +118,8 @@ def main(argv: list[str] | None = None) -> None:
         "--quick", action="store_true", help="every scenario briefly: a trial run, not figures"
     )
     args = parser.parse_args(argv)
+    # One date for the whole run, whatever the clock says when each scenario ends.
+    os.environ.setdefault("CUSTODIA_BENCH_DATE", run_date().isoformat())
     wanted = {w.strip() for w in args.only.split(",") if w.strip()}
     rows: list[str] = []
     notes: list[str] = []
@@ -143,7 +145,7 @@ def main(argv: list[str] | None = None) -> None:
     header = "| Scenario | Our figure | Baseline | Ratio | Target | Met? |\n" + "|---" * 6 + "|"
     text = "\n".join(
         [
-            f"# Benchmark suite — {date.today():%Y-%m-%d}, SCALE={args.scale:,}",
+            f"# Benchmark suite — {run_date():%Y-%m-%d}, SCALE={args.scale:,}",
             "",
             f"Command: `make bench SCALE={args.scale}`. Each scenario ran in its own process "
             "and database, its baseline measured in the same run.",
@@ -159,7 +161,7 @@ def main(argv: list[str] | None = None) -> None:
             *machine,
         ]
     )
-    out = results_dir() / f"{date.today():%Y-%m-%d}.md"
+    out = results_dir() / f"{run_date():%Y-%m-%d}.md"
     out.write_text(text + "\n", encoding="utf-8")
     print(text)
     if failed:

@@ -179,7 +179,7 @@ def create(model: type[M], objects: Iterable[M]) -> list[M]:
                     obj.pk = value
         for obj in objects:
             # As bulk_create does: a parent saved after the child was made lends its id now.
-            obj._prepare_related_fields_for_save(operation_name="bulk_create")
+            obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
         now = timezone.now()
         for field in fields:
             if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
@@ -205,7 +205,7 @@ def add_rows(
     no model instances; otherwise ``bulk_create``."""
     rows = list(rows)
     meta = model._meta
-    fields = [meta.get_field(name) for name in names]
+    fields: list[Any] = [meta.get_field(name) for name in names]  # concrete fields
     automatic = {meta.pk.attname} if _is_automatic(meta.pk) else set()
     missing = {f.attname for f in meta.concrete_fields} - {f.attname for f in fields} - automatic
     if missing:
