@@ -67,8 +67,6 @@ def main() -> int:
             raise SystemExit(f"no user {filters}")
         return found
 
-    police = user(username="synth-sspe-29")
-    receiving = user(username="synth-fge-29")
     analyst = user(role=Role.NATIONAL_ANALYST)
     auditor = user(role=Role.AUDITOR)
 
@@ -80,14 +78,18 @@ def main() -> int:
         client.force_login(who)
         return client
 
-    held = (
-        Detention.objects.filter(institution=police.institution, status="in_police_custody")
-        .order_by("-registered_at")
-        .first()
-    )
-    sample = Detention.objects.filter(state_id="29").order_by("-registered_at").first()
-    if held is None or sample is None:
-        raise SystemExit("the nation has no detention to read in Tlaxcala")
+    # A detention still with the police, and a user of the force that holds it: in Tlaxcala if
+    # it has one (which states hold the few recent ones depends on the hour the nation was made).
+    still_held = Detention.objects.filter(status="in_police_custody").order_by("-registered_at")
+    held = still_held.filter(state_id="29").first() or still_held.first()
+    if held is None:
+        raise SystemExit("the nation has no detention in police custody")
+    state = held.state_id
+    police = user(institution_id=held.institution_id)
+    receiving = user(username=f"synth-fge-{state}")
+    sample = Detention.objects.filter(state_id=state).order_by("-registered_at").first()
+    if sample is None:
+        raise SystemExit(f"the nation has no detention to read in state {state}")
     person = sample.person
     month = (timezone.now() - timedelta(days=35)).strftime("%Y-%m")
     size = LedgerHead.objects.get(pk=1).size
@@ -97,17 +99,21 @@ def main() -> int:
     new_capture = {
         "person": {"given_names": "Plan", "first_surname": "Prueba", "sex": "female", "age": 30},
         "detained_at": detained.isoformat(),
-        "place": {"state": "29", "municipality": "29033"},
+        "place": {"state": state, "municipality": held.municipality_id},
         "arrest_basis": "flagrante",
         "reason": "robo a transeúnte",
         "officers": [{"name": "Elemento Uno"}],
         "receiving_authority": {"kind": "public_prosecutor", "name": "Fiscalía",
-                                "institution": "fge-29"},
+                                "institution": f"fge-{state}"},
     }  # fmt: skip
     handover = {
         "kind": "handed_over",
         "occurred_at": timezone.now().isoformat(),
-        "authority": {"kind": "public_prosecutor", "name": "Fiscalía", "institution": "fge-29"},
+        "authority": {
+            "kind": "public_prosecutor",
+            "name": "Fiscalía",
+            "institution": f"fge-{state}",
+        },
     }
     name = f"given_names={person.given_names}&first_surname={person.first_surname}"
     purpose = "purpose=Verificación de planes de consulta"
@@ -115,17 +121,17 @@ def main() -> int:
         ("detention by folio", lambda: api(police).get(f"/api/v1/detentions/{held.folio}")),
         ("its events", lambda: api(police).get(f"/api/v1/detentions/{held.folio}/events")),
         ("list, first page", lambda: api(police).get("/api/v1/detentions?limit=50")),
-        ("list by state", lambda: api(analyst).get("/api/v1/detentions?state=29&limit=50")),
+        ("list by state", lambda: api(analyst).get(f"/api/v1/detentions?state={state}&limit=50")),
         ("public search", lambda: Client().get(f"/api/v1/public/search?{name}")),
-        ("public search page", lambda: Client().get(f"/consulta/?{name}&state=29")),
+        ("public search page", lambda: Client().get(f"/consulta/?{name}&state={state}")),
         ("officials' search by name", lambda: api(analyst).get(f"/api/v1/people/search?{name}&{purpose}")),
         ("officials' search by folio", lambda: api(analyst).get(f"/api/v1/people/search?folio={sample.folio}&{purpose}")),
         ("alerts", lambda: api(receiving).get("/api/v1/alerts")),
         ("inbox", lambda: page(receiving).get("/bandeja/")),
         ("detention page", lambda: page(police).get(f"/detenciones/{held.folio}/")),
         ("national report", lambda: api(analyst).get(f"/api/v1/reports/monthly?month={month}")),
-        ("state report", lambda: api(analyst).get(f"/api/v1/reports/monthly?month={month}&state=29")),
-        ("data quality", lambda: page(analyst).get(f"/reportes/calidad/?month={month}&state=29")),
+        ("state report", lambda: api(analyst).get(f"/api/v1/reports/monthly?month={month}&state={state}")),
+        ("data quality", lambda: page(analyst).get(f"/reportes/calidad/?month={month}&state={state}")),
         ("inclusion proof", lambda: Client().get(f"/api/v1/ledger/proof/inclusion?index={size // 3}&tree_size={size}")),
         ("consistency proof", lambda: Client().get(f"/api/v1/ledger/proof/consistency?first={size // 2}&second={size}")),
         ("access log by folio", lambda: page(auditor).get(f"/auditoria/accesos/?folio={sample.folio}")),

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from django.conf import settings
 from live_server import is_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
+RUN_DATE = "2001-02-03"  # no real run is named so: a file of it in benchmarks/results is a leak
 SCENARIOS = ("registration", "bulk import", "synth", "public search", "monthly report", "ledger")
 
 pytestmark = pytest.mark.skipif(
@@ -30,7 +30,14 @@ def test_every_scenario_runs_and_writes_its_rows(tmp_path: Path) -> None:
     user = database.get("USER") or "postgres"
     host, port = database.get("HOST") or "127.0.0.1", database.get("PORT") or 5432
     server = f"postgres://{user}@{host}:{port}"
-    env = dict(os.environ, CUSTODIA_BENCH_RESULTS=str(tmp_path), CUSTODIA_BENCH_POSTGRES=server)
+    # One fixed date names the run's files: the test's own clock (Django's, Mexico City's) and
+    # the suite's (UTC) need not agree on what day it is.
+    env = dict(
+        os.environ,
+        CUSTODIA_BENCH_RESULTS=str(tmp_path),
+        CUSTODIA_BENCH_POSTGRES=server,
+        CUSTODIA_BENCH_DATE=RUN_DATE,
+    )
     for name in ("DATABASE_URL", "CUSTODIA_VAR_DIR", "DJANGO_SETTINGS_MODULE"):
         env.pop(name, None)  # each scenario makes its own database and var directory
     done = subprocess.run(
@@ -42,7 +49,7 @@ def test_every_scenario_runs_and_writes_its_rows(tmp_path: Path) -> None:
         timeout=1800,
         check=False,
     )
-    summary = tmp_path / f"{date.today():%Y-%m-%d}.md"
+    summary = tmp_path / f"{RUN_DATE}.md"
     assert done.returncode == 0, done.stderr[-4000:]
     text = summary.read_text(encoding="utf-8")
     assert "failed" not in text, text
@@ -51,4 +58,4 @@ def test_every_scenario_runs_and_writes_its_rows(tmp_path: Path) -> None:
     rows = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line]
     assert len(rows) >= 20, text  # the header and every scenario's rows
     assert "FAILED" not in text, text  # the ledger's verification of a real registry
-    assert not list((ROOT / "benchmarks" / "results").glob(f"{date.today():%Y-%m-%d}*-8x2s.md"))
+    assert not list((ROOT / "benchmarks" / "results").glob(f"{RUN_DATE}*"))
