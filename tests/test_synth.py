@@ -1,9 +1,9 @@
 """`custodia synth` (issue 7): a synthetic nation that the registry's own checks accept, the same
 from the same seed, with the variety the monthly report and the name search need.
 
-Each load runs the real command in a subprocess against a fresh database (COPY and a forked
-generator on PostgreSQL, executemany on SQLite), then the operator's own audits: the ledger
-verifier, the custody replay and the report-count check."""
+Each load runs the real command in a subprocess against a fresh database (COPY and forked
+generator processes on PostgreSQL, executemany on SQLite), then the operator's own audits:
+the ledger verifier, the custody replay and the report-count check."""
 
 from __future__ import annotations
 
@@ -24,11 +24,14 @@ SMALL = ("--detentions", "1500", "--months", "2", "--until", "2026-10-31", "--ch
 
 
 @contextmanager
-def synthesised(workdir: Path, *args: str) -> Iterator[tuple[dict[str, str], Any]]:
-    """Load a nation into a fresh database; yield its environment and a query function."""
+def synthesised(
+    workdir: Path, *args: str, database: dict[str, Any] | None = None
+) -> Iterator[tuple[dict[str, str], Any]]:
+    """Load a nation into a fresh database (of the suite's kind, or ``database``'s); yield its
+    environment and a query function."""
     var = workdir / "var"
     var.mkdir(parents=True)
-    with fresh_database(settings.DATABASES["default"], workdir) as url:
+    with fresh_database(database or settings.DATABASES["default"], workdir) as url:
         env = server_env(url, var)
         output = run_custodia(env, "synth", *args).stdout
         assert "detenciones/s" in output
@@ -179,6 +182,32 @@ def test_the_same_seed_gives_the_same_nation(
         assert again(root) == first(root)
     with synthesised(tmp_path / "other", *SMALL, "--seed", "8") as (_, other):
         assert other(root) != first(root)
+
+
+def test_the_nation_does_not_depend_on_chunks_or_processes(
+    nation: tuple[dict[str, str], Any], tmp_path: Path
+) -> None:
+    """Each detention draws from its own random stream: other chunk sizes (on PostgreSQL,
+    other chunks for each generator process), and on PostgreSQL the one-process SQLite load,
+    give the same ledger, and the same people."""
+    _, first = nation
+    root = "SELECT root_hash, tree_size FROM ledger_checkpoint ORDER BY id DESC LIMIT 1"
+    people = (
+        "SELECT detention_id, given_names, first_surname, curp FROM registry_detainedperson "
+        "ORDER BY detention_id"
+    )
+    other_chunks = [*SMALL[:-1], "250", "--seed", "7"]
+    with synthesised(tmp_path / "chunks", *other_chunks) as (_, again):
+        assert again(root) == first(root)
+        assert again(people) == first(people)
+    if "postgresql" in settings.DATABASES["default"]["ENGINE"]:
+        sqlite = {"ENGINE": "django.db.backends.sqlite3"}
+        with synthesised(tmp_path / "sqlite", *SMALL, "--seed", "7", database=sqlite) as (
+            _,
+            alone,
+        ):
+            assert alone(root) == first(root)
+            assert alone(people) == first(people)
 
 
 def test_synth_refuses_a_registry_that_has_detentions(

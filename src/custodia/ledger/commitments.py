@@ -17,10 +17,14 @@ def new_salt() -> str:
     return secrets.token_hex(16)
 
 
+# One encoder for every document (json.dumps with these options would make one per call).
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
 def canonical(document: Any) -> bytes:
-    return json.dumps(
-        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    return _CANONICAL.encode(document).encode("utf-8")
 
 
 def instant(moment: datetime) -> str:

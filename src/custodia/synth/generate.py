@@ -65,6 +65,8 @@ NODE_FIELDS = ("level", "index", "hash")
 RANKS = ("policía", "policía tercero", "policía segundo", "policía primero", "suboficial")
 CONDITIONS = ("sin lesiones visibles", "raspaduras en rodillas", "aliento alcohólico")
 MARKS = ("tatuaje en el brazo izquierdo", "cicatriz en la ceja", "lunar en la mejilla")
+# json.dumps(value, ensure_ascii=False), without making an encoder for every call
+to_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 @dataclass
@@ -95,6 +97,61 @@ class Chunk:
     @property
     def rows(self) -> int:
         return sum(len(rows) for _, _, rows in self.tables())
+
+
+@dataclass
+class Draft:
+    """One chunk as drawn, before the sequential step (:class:`Sealer`): the rows that need no
+    position in the whole load, the officers and events without their ids, and each event's
+    leaf without its index. Drafts of different chunks can be drawn in different processes."""
+
+    detentions: list[tuple[Any, ...]] = field(default_factory=list)
+    people: list[tuple[Any, ...]] = field(default_factory=list)
+    holders: list[tuple[Any, ...]] = field(default_factory=list)
+    officers: list[tuple[Any, ...]] = field(default_factory=list)  # OFFICER_FIELDS but the id
+    events: list[tuple[Any, ...]] = field(default_factory=list)  # EVENT_FIELDS but the id
+    leaves: list[tuple[bytes, str, datetime]] = field(default_factory=list)  # per event
+    captured: set[tuple[int, date]] = field(default_factory=set)  # (institution, local day)
+
+    def static_tables(self) -> list[tuple[str, tuple[str, ...], list[tuple[Any, ...]]]]:
+        """The tables the sequential step does not touch: (model label, fields, rows)."""
+        return [
+            ("registry.Detention", DETENTION_FIELDS, self.detentions),
+            ("registry.DetainedPerson", PERSON_FIELDS, self.people),
+            ("registry.DetentionHolder", HOLDER_FIELDS, self.holders),
+        ]
+
+    def sequential(self) -> Draft:
+        """This draft without its static tables: what the sequential step still needs."""
+        return Draft(officers=self.officers, events=self.events, leaves=self.leaves,
+                     captured=self.captured)  # fmt: skip
+
+
+class Sealer:
+    """The one sequential step of a load, chunk after chunk in order: ids for the officers and
+    the events, and each event's leaf its index in the ledger and the Merkle nodes it
+    completes. Cheap beside drawing the chunk; everything else is drawn per detention."""
+
+    def __init__(self) -> None:
+        self.tree = Tree()
+        self.officer_id = 0
+        self.event_id = 0
+
+    def seal(self, draft: Draft) -> Chunk:
+        """The chunk's rows; the static tables are passed through as they are."""
+        out = Chunk(detentions=draft.detentions, people=draft.people, holders=draft.holders)
+        first = self.officer_id + 1
+        out.officers = [(oid, *row) for oid, row in enumerate(draft.officers, start=first)]
+        self.officer_id += len(draft.officers)
+        tree, events, leaves, nodes = self.tree, out.events, out.leaves, out.nodes
+        eid = self.event_id
+        for row, (leaf, salt, recorded) in zip(draft.events, draft.leaves, strict=True):
+            eid += 1
+            events.append((eid, *row))
+            leaves.append((tree.size, leaf.hex(), salt, eid, recorded))
+            nodes.extend(tree.append(leaf))
+        self.event_id = eid
+        return out
 
 
 class Tree:
@@ -142,8 +199,9 @@ class Catalog:
 
 
 class Generator:
-    """Detentions between ``start`` and ``end`` (local dates), chunk by chunk. The same seed
-    gives the same rows whatever the chunk size."""
+    """Detentions between ``start`` and ``end`` (local dates), chunk by chunk. Each detention
+    draws from a random stream of its own, seeded by (seed, detention id): the same seed gives
+    the same rows whatever the chunk size, and whichever process draws which chunk."""
 
     def __init__(
         self,
@@ -155,7 +213,8 @@ class Generator:
         policy: rules.Policy,
     ) -> None:
         self.nation = nation
-        self.rnd = random.Random(seed + 1)
+        self.rnd = random.Random()
+        self.stream = (seed + 1) << 40  # plus the detention id: that detention's stream
         self.names = NamePools(seed)
         self.start, self.end, self.now = start, end, now
         self.policy = policy
@@ -163,11 +222,7 @@ class Generator:
         self.hour_cum = cumulative(list(HOUR_WEIGHTS))
         self.basis_cum = cumulative([w for _, w in BASES])
         self.zones: dict[str, ZoneInfo] = {}
-        self.captured: set[tuple[int, date]] = set()  # (institution, local day)
         self.pk_of = {code: pk for pk, code in nation.code_of.items()}
-        self.tree = Tree()
-        self.officer_id = 0
-        self.event_id = 0
 
     def zone(self, name: str) -> ZoneInfo:
         if name not in self.zones:
@@ -188,14 +243,15 @@ class Generator:
         return datetime(day.year, day.month, day.day, hour, rnd.randrange(60), rnd.randrange(60),
                         tzinfo=zone)  # fmt: skip
 
-    def chunk(self, first_id: int, count: int) -> Chunk:
-        out = Chunk()
+    def chunk(self, first_id: int, count: int) -> Draft:
+        out = Draft()
         for did in range(first_id, first_id + count):
             self.detention(did, out)
         return out
 
-    def detention(self, did: int, out: Chunk) -> None:
+    def detention(self, did: int, out: Draft) -> None:
         n, rnd = self.nation, self.rnd
+        rnd.seed(self.stream + did)
         state = n.state_codes[bisect.bisect(n.state_cum, rnd.random() * n.state_cum[-1])]
         place = n.places[state]
         roll = rnd.random()
@@ -220,7 +276,7 @@ class Generator:
             registered = detained + timedelta(seconds=int(delay * 60) + 30)
             if registered <= self.now:
                 break
-        self.captured.add((institution, local.date()))
+        out.captured.add((institution, local.date()))
 
         sex = self.names.sex(rnd, habits.unknown_sex)
         given, first, second = self.names.person(rnd, sex)
@@ -367,7 +423,7 @@ class Generator:
                 state_now.holder_name[:120], self.pk_of.get(state_now.holder_institution or ""),
                 state_now.location[:300], state_now.legal_status or "", state_now.last_event_at,
                 state_now.version, age_group,
-                json.dumps(custody.state_to_json(state_now), ensure_ascii=False),
+                to_json(custody.state_to_json(state_now)),
             )
         )  # fmt: skip
         out.people.append(
@@ -375,13 +431,12 @@ class Generator:
              condition, person["distinguishing_marks"], state)
         )  # fmt: skip
         for position, (name, rank) in enumerate(officers, start=1):
-            self.officer_id += 1
             cuip = "" if rnd.random() < missing else f"CUIP{did:08d}{position}"
-            out.officers.append((self.officer_id, did, position, name, rank, "Sector", cuip, state))
+            out.officers.append((did, position, name, rank, "Sector", cuip, state))
 
     def event(
         self,
-        out: Chunk,
+        out: Draft,
         did: int,
         folio: str,
         sequence: int,
@@ -394,10 +449,9 @@ class Generator:
         data: dict[str, Any],
         salt: str,
     ) -> None:
-        self.event_id += 1
         out.events.append(
-            (self.event_id, did, sequence, kind, occurred, recorded, actor, institution, zone,
-             json.dumps(data, ensure_ascii=False), folio[:2])
+            (did, sequence, kind, occurred, recorded, actor, institution, zone,
+             to_json(data), folio[:2])
         )  # fmt: skip
         document = commitments.event_document(
             folio=folio,
@@ -412,8 +466,7 @@ class Generator:
             salt=salt,
         )
         leaf = commitments.leaf_hash(document)
-        out.leaves.append((self.tree.size, leaf.hex(), salt, self.event_id, recorded))
-        out.nodes.extend(self.tree.append(leaf))
+        out.leaves.append((leaf, salt, recorded))
 
     def chain(
         self,

@@ -1,15 +1,19 @@
 """Writing the synthetic nation: COPY on PostgreSQL, executemany on SQLite, one transaction per
 chunk; then the derived tables (name index, report counts) and a signed checkpoint.
 
-On PostgreSQL the generator runs in a second (forked) process that hands over each chunk as
-the text body of its COPY statements, so generating the next chunk overlaps with the server
-storing this one: on two cores, one for each.
+On PostgreSQL the chunks are drawn by forked generator processes, one per core (each
+detention draws from a random stream of its own, so any process can draw any chunk). Each
+hands over its chunks with the static tables already as the text of their COPY statements;
+this process takes them in order, does the one sequential step (officer and event ids, leaf
+indexes, Merkle nodes: ``generate.Sealer``) and streams them to the server. Drawing is most of
+the work, and it now runs beside the server's storing on every core.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -20,7 +24,7 @@ from queue import Empty
 from typing import Any, NamedTuple, Protocol
 
 from django.apps import apps
-from django.db import connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
 from custodia.core import bulk, partitions
@@ -28,7 +32,7 @@ from custodia.core import bulk, partitions
 from . import generate
 from .nation import Nation, build_nation
 
-QUEUE_DEPTH = 3
+QUEUE_DEPTH = 2  # chunks waiting per generator process
 
 
 class SynthError(Exception):
@@ -165,10 +169,67 @@ def _drop(keys: list[tuple[str, str, str]]) -> None:
 
 
 def _add(keys: list[tuple[str, str, str]]) -> None:
+    """The keys back, every row checked, on two connections side by side. A plain table's key
+    is added NOT VALID (a moment's lock, no check) and then validated, which locks only its
+    own table against writes; a partitioned table's keys (PostgreSQL 15 cannot add them NOT
+    VALID) are added whole, which also locks the table they reference. So the partitioned
+    tables' keys (the custody events, the largest) go on one connection and the validations
+    on the other; where they meet on a table, one waits for the other."""
     connection.close_if_unusable_or_obsolete()
+    partitioned = _partitioned({table for table, _, _ in keys})
+    whole = [key for key in keys if key[0] in partitioned]
+    plain = [key for key in keys if key[0] not in partitioned]
     with transaction.atomic(), connection.cursor() as cursor:
-        for table, name, definition in keys:
+        for table, name, definition in plain:
+            cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition} NOT VALID')
+
+    def add_whole(cursor: Any) -> None:
+        for table, name, definition in whole:
             cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+
+    def validate(cursor: Any) -> None:
+        for table, name, _ in plain:
+            cursor.execute(f'ALTER TABLE "{table}" VALIDATE CONSTRAINT "{name}"')
+
+    _side_by_side(add_whole, validate)
+
+
+def _partitioned(tables: set[str]) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE relkind = 'p' AND relname = ANY(%s)",
+            [sorted(tables)],
+        )
+        return {name for (name,) in cursor}
+
+
+def _side_by_side(*jobs: Callable[[Any], None]) -> None:
+    """Each job with a cursor of its own connection (autocommit: each statement its own
+    transaction), the first in this thread, the others in threads; the first failure is
+    raised once all have stopped."""
+    failures: list[BaseException] = []
+
+    def run(job: Callable[[Any], None]) -> None:
+        own = connections.create_connection(DEFAULT_DB_ALIAS)
+        try:
+            with own.cursor() as cursor:
+                job(cursor)
+        except BaseException as failure:  # raised again below, in this thread
+            failures.append(failure)
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs[1:]]
+    for thread in threads:
+        thread.start()
+    try:
+        with connection.cursor() as cursor:
+            jobs[0](cursor)
+    finally:
+        for thread in threads:
+            thread.join()
+    if failures:
+        raise failures[0]
 
 
 class Index(NamedTuple):
@@ -252,13 +313,24 @@ def _tally(loaded: Loaded, counts: dict[str, int]) -> None:
 def batches(
     nation: Nation, count: int, seed: int, start: date, end: date, now: datetime, size: int
 ) -> Iterator[tuple[int, Tables]]:
-    """(detentions, tables) per transaction: each chunk of detentions, then the zero reports
-    (which need every day's captures)."""
+    """(detentions, tables) per transaction, drawn in this process: each chunk of detentions,
+    then the zero reports (which need every day's captures). The same rows as the PostgreSQL
+    load draws in several processes."""
     gen = generate.Generator(nation, seed, start, end, now, _policy())
+    sealer = generate.Sealer()
+    captured: set[tuple[int, date]] = set()
     for first, step in _chunks(count, size):
-        yield step, gen.chunk(first, step).tables()
-    zero = list(generate.zero_reports(nation, gen.captured, seed, start, end))
-    yield 0, [("reports.ZeroReport", generate.ZERO_REPORT_FIELDS, zero)]
+        draft = gen.chunk(first, step)
+        captured |= draft.captured
+        yield step, sealer.seal(draft).tables()
+    yield 0, _zero_reports(nation, captured, seed, start, end)
+
+
+def _zero_reports(
+    nation: Nation, captured: set[tuple[int, date]], seed: int, start: date, end: date
+) -> Tables:
+    zero = list(generate.zero_reports(nation, captured, seed, start, end))
+    return [("reports.ZeroReport", generate.ZERO_REPORT_FIELDS, zero)]
 
 
 def _load_here(
@@ -281,15 +353,36 @@ def _load_here(
         progress(size)
 
 
-def _produce(queue: Any, args: tuple[Any, ...]) -> None:
-    """The second process: each batch as COPY bodies with its row counts, then "done"."""
+def _draw(
+    queue: Any,
+    worker: int,
+    workers: int,
+    generator: generate.Generator,
+    count: int,
+    chunk_size: int,
+) -> None:
+    """A generator process: chunks ``worker``, ``worker + workers``, … in order, each as the
+    COPY bodies of its static tables and the draft the sequential step needs; then "done"."""
     try:
-        for size, tables in batches(*args):
-            bodies = [(label, fields, bulk.copy_text(rows)) for label, fields, rows in tables]
-            queue.put(("batch", size, bodies, {label: len(rows) for label, _, rows in tables}))
+        for number, (first, step) in enumerate(_chunks(count, chunk_size)):
+            if number % workers != worker:
+                continue
+            draft = generator.chunk(first, step)
+            bodies = [(label, fields, bulk.copy_text(rows), len(rows))
+                      for label, fields, rows in draft.static_tables()]  # fmt: skip
+            queue.put(("draft", step, bodies, draft.sequential()))
         queue.put(("done",))
     except BaseException:
         queue.put(("error", traceback.format_exc()))
+
+
+def generator_processes() -> int:
+    """One per core this process may run on (at least one, at most four)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(4, cores))
 
 
 def _load_postgres(
@@ -303,32 +396,63 @@ def _load_postgres(
     progress: Callable[[int], object],
     loaded: Loaded,
 ) -> None:
-    connections.close_all()  # the child must not share the parent's socket
+    generator = generate.Generator(nation, seed, start, end, now, _policy())
+    workers = min(generator_processes(), max(1, -(-count // chunk_size)))
+    connections.close_all()  # the children must not share the parent's socket
     context = multiprocessing.get_context("fork")
-    queue = context.Queue(maxsize=QUEUE_DEPTH)
-    child = context.Process(
-        target=_produce,
-        args=(queue, (nation, count, seed, start, end, now, chunk_size)),
-        daemon=True,
-    )
-    child.start()
+    queues = [context.Queue(maxsize=QUEUE_DEPTH) for _ in range(workers)]
+    children = [
+        context.Process(
+            target=_draw,
+            args=(queues[worker], worker, workers, generator, count, chunk_size),
+            daemon=True,
+        )
+        for worker in range(workers)
+    ]
+    for child in children:
+        child.start()
+    sealer = generate.Sealer()
+    captured: set[tuple[int, date]] = set()
+    finished = False
     try:
-        while True:
-            message = _next(queue, child)
+        for number, _ in enumerate(_chunks(count, chunk_size)):
+            message = _next(queues[number % workers], children[number % workers])
             if message[0] == "error":
                 raise SynthError(f"El generador falló. {PARTIAL}\n{message[1]}")
-            if message[0] == "done":
-                break
-            _, size, bodies, counts = message
-            with transaction.atomic():
-                for label, fields, body in bodies:
-                    bulk.copy_prepared(apps.get_model(label), fields, body)
-            _tally(loaded, counts)
+            if message[0] != "draft":
+                raise SynthError(f"El generador terminó antes de tiempo. {PARTIAL}")
+            _, size, bodies, draft = message
+            captured |= draft.captured
+            sealed = sealer.seal(draft)
+            sequential = [(label, fields, rows) for label, fields, rows in sealed.tables()
+                          if label not in _STATIC]  # fmt: skip
+            bodies += [(label, fields, bulk.copy_text(rows), len(rows))
+                       for label, fields, rows in sequential]  # fmt: skip
+            _copy(bodies, loaded)
             progress(size)
+        for worker in range(workers):
+            if _next(queues[worker], children[worker])[0] != "done":
+                raise SynthError(f"El generador mandó más de lo pedido. {PARTIAL}")
+        zero = _zero_reports(nation, captured, seed, start, end)
+        _copy([(label, fields, bulk.copy_text(rows), len(rows)) for label, fields, rows in zero],
+              loaded)  # fmt: skip
+        finished = True
     finally:
-        child.join(timeout=30)
-        if child.is_alive():
-            child.kill()
+        for child in children:  # done and gone, or (after a failure) stopped at once
+            child.join(timeout=30 if finished else 0)
+            if child.is_alive():
+                child.kill()
+
+
+_STATIC = {label for label, _, _ in generate.Draft().static_tables()}
+
+
+def _copy(bodies: list[tuple[str, tuple[str, ...], bytes, int]], loaded: Loaded) -> None:
+    """One transaction: each (model label, fields, COPY body, rows) in order."""
+    with transaction.atomic():
+        for label, fields, body, _ in bodies:
+            bulk.copy_prepared(apps.get_model(label), fields, body)
+    _tally(loaded, {label: rows for label, _, _, rows in bodies})
 
 
 PARTIAL = (
