@@ -138,12 +138,13 @@ def _converter(field: Any) -> Callable[[Any], Any] | None:
     if kind in _AS_IS:
         return None
     if kind == "JSONField":
-        encoder = field.encoder
+        # One encoder for the field (json.dumps with options would make one per value).
+        encode = (field.encoder or json.JSONEncoder)(ensure_ascii=False).encode
 
         def as_json(value: Any) -> Any:
             # As Django stores it: None is SQL NULL, anything else its JSON text (accents as
             # they are: shorter, and nothing to escape; jsonb stores the same either way).
-            return None if value is None else json.dumps(value, cls=encoder, ensure_ascii=False)
+            return None if value is None else encode(value)
 
         return as_json
     if kind == "GenericIPAddressField":

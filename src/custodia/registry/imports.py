@@ -386,10 +386,13 @@ def _answer(
     return "rejected", folio, [], [RULES["RND-E161"].finding("external_id", message)]
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def row_digest(row: dict[str, Any], salt: str) -> str:
     """A salted digest of the row's content, to tell a resend from a different record under
     the same id without keeping a second copy of the personal data."""
-    canonical = json.dumps(row, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    canonical = _CANONICAL.encode(row)
     return hashlib.sha256(f"{salt}:{canonical}".encode()).hexdigest()
 
 
