@@ -94,6 +94,15 @@ class Chunk:
             ("ledger.LedgerNode", NODE_FIELDS, self.nodes),
         ]
 
+    def sequential_tables(self) -> list[tuple[str, tuple[str, ...], list[tuple[Any, ...]]]]:
+        """The tables :class:`Sealer` writes (the rest it passes through from the draft)."""
+        return [
+            ("registry.Officer", OFFICER_FIELDS, self.officers),
+            ("registry.CustodyEvent", EVENT_FIELDS, self.events),
+            ("ledger.LedgerLeaf", LEAF_FIELDS, self.leaves),
+            ("ledger.LedgerNode", NODE_FIELDS, self.nodes),
+        ]
+
     @property
     def rows(self) -> int:
         return sum(len(rows) for _, _, rows in self.tables())

@@ -368,16 +368,15 @@ def _draw(
             if number % workers != worker:
                 continue
             draft = generator.chunk(first, step)
-            bodies = [(label, fields, bulk.copy_text(rows), len(rows))
-                      for label, fields, rows in draft.static_tables()]  # fmt: skip
-            queue.put(("draft", step, bodies, draft.sequential()))
+            queue.put(("draft", step, _bodies(draft.static_tables()), draft.sequential()))
         queue.put(("done",))
     except BaseException:
         queue.put(("error", traceback.format_exc()))
 
 
-def generator_processes() -> int:
-    """One per core this process may run on (at least one, at most four)."""
+def processes() -> int:
+    """Processes for a step that splits its work: one per core this process may run on (at
+    least one, at most four)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -397,7 +396,7 @@ def _load_postgres(
     loaded: Loaded,
 ) -> None:
     generator = generate.Generator(nation, seed, start, end, now, _policy())
-    workers = min(generator_processes(), max(1, -(-count // chunk_size)))
+    workers = min(processes(), max(1, -(-count // chunk_size)))
     connections.close_all()  # the children must not share the parent's socket
     context = multiprocessing.get_context("fork")
     queues = [context.Queue(maxsize=QUEUE_DEPTH) for _ in range(workers)]
@@ -423,19 +422,12 @@ def _load_postgres(
                 raise SynthError(f"El generador terminó antes de tiempo. {PARTIAL}")
             _, size, bodies, draft = message
             captured |= draft.captured
-            sealed = sealer.seal(draft)
-            sequential = [(label, fields, rows) for label, fields, rows in sealed.tables()
-                          if label not in _STATIC]  # fmt: skip
-            bodies += [(label, fields, bulk.copy_text(rows), len(rows))
-                       for label, fields, rows in sequential]  # fmt: skip
-            _copy(bodies, loaded)
+            _copy(bodies + _bodies(sealer.seal(draft).sequential_tables()), loaded)
             progress(size)
         for worker in range(workers):
             if _next(queues[worker], children[worker])[0] != "done":
                 raise SynthError(f"El generador mandó más de lo pedido. {PARTIAL}")
-        zero = _zero_reports(nation, captured, seed, start, end)
-        _copy([(label, fields, bulk.copy_text(rows), len(rows)) for label, fields, rows in zero],
-              loaded)  # fmt: skip
+        _copy(_bodies(_zero_reports(nation, captured, seed, start, end)), loaded)
         finished = True
     finally:
         for child in children:  # done and gone, or (after a failure) stopped at once
@@ -444,10 +436,15 @@ def _load_postgres(
                 child.kill()
 
 
-_STATIC = {label for label, _, _ in generate.Draft().static_tables()}
+Bodies = list[tuple[str, tuple[str, ...], bytes, int]]  # (model label, fields, COPY body, rows)
 
 
-def _copy(bodies: list[tuple[str, tuple[str, ...], bytes, int]], loaded: Loaded) -> None:
+def _bodies(tables: Tables) -> Bodies:
+    """Each table's rows as the text body of its COPY (see ``bulk.copy_text``)."""
+    return [(label, fields, bulk.copy_text(rows), len(rows)) for label, fields, rows in tables]
+
+
+def _copy(bodies: Bodies, loaded: Loaded) -> None:
     """One transaction: each (model label, fields, COPY body, rows) in order."""
     with transaction.atomic():
         for label, fields, body, _ in bodies:
@@ -501,7 +498,7 @@ def finish(loaded: Loaded, say: Callable[[str], object], bars: Bars = no_bar) ->
 
     def counts() -> None:
         # One process judging the chunks per core, this one writing (PostgreSQL only).
-        workers = max(1, min(4, os.cpu_count() or 1))
+        workers = processes()
         with bars("conteos del informe", loaded.detentions + loaded.events) as bar:
             rollup.rebuild(bar.update, workers=workers)
 
